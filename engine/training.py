@@ -1,0 +1,150 @@
+"""Minibatch training as a generator: it reports after every batch and every epoch, and stops on request.
+
+The trainer never prints or sleeps; a CLI, a GUI worker thread or a test pulls reports from
+`Trainer.run()` and decides what to show.  Pausing is simply not pulling.  `stop()` may be called
+from any thread and takes effect before the next batch.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Iterator
+
+import numpy as np
+
+from .config import TrainConfig
+from .data import Dataset
+from .errors import ConfigError, TrainingDiverged
+from .optim import make_optimizer
+from .vae import VAE
+
+EVAL_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """After one minibatch.  loss = recon + beta * kl, per-image means over the batch (nats)."""
+
+    epoch: int            # 1-based, counted over the model's whole life (resumes continue it)
+    epochs: int           # the last epoch this run will reach
+    batch: int            # 1-based within the epoch
+    batches: int
+    loss: float
+    recon: float
+    kl: float
+    beta: float
+    samples_per_sec: float
+    elapsed: float        # seconds of training in this epoch so far
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """After one epoch.  Losses are per-image negative ELBOs (beta 1) in nats."""
+
+    epoch: int
+    epochs: int
+    train_loss: float     # mean over the epoch's training batches, as trained
+    test_loss: float      # over the whole test split, one z sample per image
+    recon: float          # test reconstruction term
+    kl: float             # test KL term
+    epoch_seconds: float  # wall time of the epoch's training alone (not the test pass)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Trainer:
+    """Trains a VAE on a Dataset; keeps the optimizer, RNG and loss history needed to resume."""
+
+    def __init__(self, model: VAE, data: Dataset, config: TrainConfig,
+                 history: list[EpochReport] | None = None, epochs_done: int = 0) -> None:
+        if data.input_dim != model.config.input_dim:
+            raise ConfigError(f"the model expects {model.config.image_shape[0]}x{model.config.image_shape[1]} "
+                              f"images but {data.name} has {data.image_shape[0]}x{data.image_shape[1]}")
+        self.model, self.data, self.config = model, data, config
+        self.optimizer = make_optimizer(config.optimizer, model.params, model.grads, config.lr)
+        self.rng = np.random.default_rng(config.seed)
+        self.history: list[EpochReport] = list(history or [])
+        self.epochs_done = epochs_done
+        self._stop = threading.Event()
+        self._x_train = data.x_train if data.x_train.dtype == model.dtype else data.x_train.astype(model.dtype)
+
+    @classmethod
+    def resume(cls, saved, data: Dataset, epochs: int | None = None) -> "Trainer":
+        """Continue a saved run (a storage.ModelFile): same optimizer state, RNG stream and history."""
+        cfg = saved.train_config
+        if epochs is not None:
+            cfg = TrainConfig(**{**cfg.to_dict(), "epochs": epochs})
+        trainer = cls(saved.model, data, cfg, saved.history, saved.epochs_done)
+        if saved.optimizer_state is not None and saved.optimizer_name == cfg.optimizer:
+            trainer.optimizer.load_state(saved.optimizer_state)
+        if saved.rng_state is not None:
+            trainer.rng.bit_generator.state = saved.rng_state
+        return trainer
+
+    def stop(self) -> None:
+        """Ask run() to return before its next batch; safe from any thread."""
+        self._stop.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def beta_at(self, epoch: int, batch: int, batches: int) -> float:
+        """KL weight: rises linearly from 0 over the warm-up epochs, batch by batch, then stays at beta."""
+        cfg = self.config
+        if cfg.warmup_epochs == 0:
+            return cfg.beta
+        progress = ((epoch - 1) * batches + batch) / (cfg.warmup_epochs * batches)
+        return cfg.beta * min(1.0, progress)
+
+    def run(self) -> Iterator[BatchReport | EpochReport]:
+        """Train config.epochs more epochs, yielding a BatchReport per batch and an EpochReport per epoch.
+
+        Raises TrainingDiverged if a loss or gradient stops being finite; the weights are then
+        those of the last good step (the bad step is never applied).
+        """
+        self._stop.clear()
+        cfg, model, opt = self.config, self.model, self.optimizer
+        x = self._x_train
+        n, B, L = len(x), min(cfg.batch_size, len(x)), model.config.latent_dim
+        batches = math.ceil(n / B)
+        last = self.epochs_done + cfg.epochs
+        x_batch = np.empty((B, x.shape[1]), model.dtype)
+        for epoch in range(self.epochs_done + 1, last + 1):
+            order = self.rng.permutation(n)
+            busy = loss_sum = 0.0
+            seen = 0
+            for b in range(batches):
+                if self._stop.is_set():
+                    return
+                start = time.perf_counter()
+                idx = order[b * B:(b + 1) * B]
+                xb = np.take(x, idx, axis=0, out=x_batch[:len(idx)])
+                eps = self.rng.standard_normal((len(idx), L), dtype=model.dtype)
+                beta = self.beta_at(epoch, b + 1, batches)
+                loss, recon, kl = model.train_step(xb, eps, beta, opt.grad_scale)
+                # A non-finite gradient sum catches overflow the loss alone would miss.
+                if not (math.isfinite(loss) and math.isfinite(float(np.sum(model.grads)))):
+                    raise TrainingDiverged(
+                        f"the loss became {'NaN' if math.isnan(loss) else 'infinite'} at epoch {epoch}, "
+                        f"batch {b + 1}; the model keeps its last good weights (try a lower learning rate)")
+                opt.step()
+                busy += time.perf_counter() - start
+                seen += len(idx)
+                loss_sum += (recon + kl) * len(idx)
+                yield BatchReport(epoch, last, b + 1, batches, loss, recon, kl, beta, seen / busy, busy)
+            recon_t, kl_t = self.evaluate(epoch)
+            report = EpochReport(epoch, last, loss_sum / seen, recon_t + kl_t, recon_t, kl_t, busy)
+            self.history.append(report)
+            self.epochs_done = epoch
+            yield report
+
+    def evaluate(self, epoch: int | None = None) -> tuple[float, float]:
+        """Test-set (reconstruction, KL) per-image means, one z sample each, from a seeded RNG
+        that leaves the training stream untouched."""
+        rng = np.random.default_rng([self.config.seed, 7919, epoch or self.epochs_done])
+        recon, kl = self.model.elbo_terms(self.data.x_test, rng, chunk=EVAL_CHUNK)
+        return float(recon.mean()), float(kl.mean())

@@ -1,0 +1,299 @@
+"""The MLP variational autoencoder: forward, backward and the inference calls the GUI needs.
+
+All weights live in one flat buffer (`params`), each layer's W and b being views into it, and all
+gradients likewise in `grads`; the optimizer then updates a single contiguous vector.  Training
+uses preallocated per-batch-size buffers; inference allocates its own arrays, so a copy of the
+model can decode in one thread while another trains.
+
+Shapes: x (n, D) pixels in [0, 1]; mu, logvar, eps, z (n, L); D = H*W, L = latent_dim.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import activations, losses
+from .config import VAEConfig
+from .errors import ConfigError, DataError
+
+
+@dataclass
+class Dense:
+    """y = x @ W + b.  W (n_in, n_out) and b (n_out,) view the model's params, gW and gb its grads."""
+
+    W: np.ndarray
+    b: np.ndarray
+    gW: np.ndarray
+    gb: np.ndarray
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        out = np.matmul(x, self.W, out=out)
+        out += self.b
+        return out
+
+    def backward(self, x: np.ndarray, d: np.ndarray, dx: np.ndarray | None) -> None:
+        """Fill gW, gb from the input x and upstream gradient d (n, n_out); dx (n, n_in) if given."""
+        np.matmul(x.T, d, out=self.gW)
+        np.sum(d, axis=0, out=self.gb)
+        if dx is not None:
+            np.matmul(d, self.W.T, out=dx)
+
+
+class VAE:
+    """Gaussian encoder q(z|x) = N(mu, diag(exp(logvar))), prior N(0, I), Bernoulli or Gaussian decoder."""
+
+    def __init__(self, config: VAEConfig, seed: int = 0, dtype: type = np.float32) -> None:
+        self.config = config
+        self.dtype = np.dtype(dtype)
+        L, D = config.latent_dim, config.input_dim
+        out_dim = 2 * D if config.learns_variance else D
+        enc_sizes = (D,) + config.hidden
+        dec_sizes = (L,) + config.decoder_sizes
+        shapes = list(zip(enc_sizes[:-1], enc_sizes[1:])) + [(enc_sizes[-1], 2 * L)]
+        shapes += list(zip(dec_sizes[:-1], dec_sizes[1:])) + [(dec_sizes[-1], out_dim)]
+        total = sum(i * o + o for i, o in shapes)
+        self.params = np.empty(total, self.dtype)
+        self.grads = np.zeros(total, self.dtype)
+        self.layers: list[Dense] = []
+        offset = 0
+        for n_in, n_out in shapes:
+            views = []
+            for size, shape in ((n_in * n_out, (n_in, n_out)), (n_out, (n_out,))):
+                views.append((self.params[offset:offset + size].reshape(shape),
+                              self.grads[offset:offset + size].reshape(shape)))
+                offset += size
+            (W, gW), (b, gb) = views
+            self.layers.append(Dense(W, b, gW, gb))
+        n_enc = len(config.hidden)
+        self.encoder = self.layers[:n_enc]
+        self.encoder_head = self.layers[n_enc]            # -> [mu | logvar]
+        self.decoder = self.layers[n_enc + 1:-1]
+        self.decoder_out = self.layers[-1]                # -> logits (or [mean logits | raw logvar])
+        self._init_weights(np.random.default_rng(seed))
+        self._work: dict[int, dict] = {}
+
+    def _init_weights(self, rng: np.random.Generator) -> None:
+        # U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for W and b: PyTorch's nn.Linear default, so results
+        # compare like for like with the reference implementation.
+        for layer in self.layers:
+            bound = 1.0 / math.sqrt(layer.W.shape[0])
+            layer.W[...] = rng.uniform(-bound, bound, layer.W.shape)
+            layer.b[...] = rng.uniform(-bound, bound, layer.b.shape)
+
+    @property
+    def n_params(self) -> int:
+        return self.params.size
+
+    def copy(self) -> "VAE":
+        """An independent model with the same weights (e.g. a snapshot to explore while training)."""
+        twin = VAE.__new__(VAE)
+        twin.__dict__.update(self.__dict__)
+        twin.params, twin.grads, twin._work = self.params.copy(), np.zeros_like(self.grads), {}
+        twin._rebind_views()
+        return twin
+
+    def _rebind_views(self) -> None:
+        offset, layers = 0, []
+        for layer in self.layers:
+            n_in, n_out = layer.W.shape
+            W = self.params[offset:offset + n_in * n_out].reshape(n_in, n_out)
+            gW = self.grads[offset:offset + n_in * n_out].reshape(n_in, n_out)
+            offset += n_in * n_out
+            layers.append(Dense(W, self.params[offset:offset + n_out], gW, self.grads[offset:offset + n_out]))
+            offset += n_out
+        n_enc = len(self.config.hidden)
+        self.layers = layers
+        self.encoder, self.encoder_head = layers[:n_enc], layers[n_enc]
+        self.decoder, self.decoder_out = layers[n_enc + 1:-1], layers[-1]
+
+    # ---------------------------------------------------------------- inference
+    def _as_images(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        D = self.config.input_dim
+        if x.ndim == 1 and x.size == D:
+            x = x[None]
+        elif x.ndim == 3 and x.shape[1] * x.shape[2] == D:
+            x = x.reshape(len(x), D)
+        if x.ndim != 2 or x.shape[1] != D:
+            raise DataError(f"images must have shape (n, {D}) for this {self.config.image_shape[0]}x"
+                            f"{self.config.image_shape[1]} model, got {x.shape}")
+        x = x.astype(self.dtype, copy=False)
+        if not np.all(np.isfinite(x)):
+            raise DataError("images contain NaN or infinite values")
+        return x
+
+    def _as_codes(self, z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z, dtype=self.dtype)
+        L = self.config.latent_dim
+        if z.ndim == 1 and z.size == L:
+            z = z[None]
+        if z.ndim != 2 or z.shape[1] != L:
+            raise DataError(f"latent codes must have shape (n, {L}), got {z.shape}")
+        if not np.all(np.isfinite(z)):
+            raise DataError("latent codes contain NaN or infinite values")
+        return z
+
+    def _hidden(self, layers: list[Dense], h: np.ndarray) -> np.ndarray:
+        for layer in layers:
+            a = layer.forward(h)
+            h = activations.forward(self.config.activation, a, a)
+        return h
+
+    def _encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        stats = self.encoder_head.forward(self._hidden(self.encoder, x))    # (n, 2L)
+        L = self.config.latent_dim
+        return stats[:, :L].copy(), stats[:, L:].copy()
+
+    def _decoder_output(self, z: np.ndarray) -> np.ndarray:
+        return self.decoder_out.forward(self._hidden(self.decoder, z))      # (n, D) or (n, 2D)
+
+    def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior parameters (mu, logvar), each (n, L), for images x (n, D)."""
+        return self._encode(self._as_images(x))
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """Decoder mean images (n, D) in [0, 1] for latent codes z (n, L)."""
+        out = self._decoder_output(self._as_codes(z))
+        return activations.sigmoid(out[:, :self.config.input_dim].copy())
+
+    def reconstruct(self, x: np.ndarray) -> np.ndarray:
+        """decode(mu(x)): the deterministic reconstruction, (n, D)."""
+        return self.decode(self.encode(x)[0])
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """n images decoded from z ~ N(0, I)."""
+        return self.decode(rng.standard_normal((n, self.config.latent_dim)))
+
+    def _recon_nll(self, out: np.ndarray, x: np.ndarray, grad=None, scale=1.0, work=None) -> np.ndarray:
+        cfg = self.config
+        if cfg.likelihood == "bernoulli":
+            return losses.bernoulli_nll(out, x, grad, scale, work)
+        return losses.gaussian_nll(out, x, cfg.output_variance, grad, scale)
+
+    def elbo_terms(self, x: np.ndarray, rng: np.random.Generator, chunk: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+        """Per-image (reconstruction, KL) in nats, one z sample each; negative ELBO = their sum."""
+        x = self._as_images(x)
+        recon, kl = np.empty(len(x)), np.empty(len(x))
+        for s in range(0, len(x), chunk):
+            xs = x[s:s + chunk]
+            mu, logvar = self._encode(xs)
+            z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape, dtype=self.dtype)
+            recon[s:s + chunk] = self._recon_nll(self._decoder_output(z), xs)
+            kl[s:s + chunk] = losses.kl_divergence(mu, logvar)
+        return recon, kl
+
+    def iwae_log_likelihood(self, x: np.ndarray, k: int, rng: np.random.Generator,
+                            max_rows: int = 20000) -> np.ndarray:
+        """Importance-weighted estimate of log p(x) with k samples (Burda et al. 2016), (n,) nats.
+
+        log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x), z_i ~ q(z|x); k = 1 is the ELBO.
+        """
+        if k < 1:
+            raise ConfigError(f"the number of importance samples must be at least 1, got {k}")
+        x = self._as_images(x)
+        L = self.config.latent_dim
+        result = np.empty(len(x))
+        chunk = max(1, max_rows // k)
+        for s in range(0, len(x), chunk):
+            xs = x[s:s + chunk]
+            n = len(xs)
+            mu, logvar = self._encode(xs)
+            eps = rng.standard_normal((k, n, L), dtype=self.dtype)
+            z = mu + np.exp(0.5 * logvar) * eps                                 # (k, n, L)
+            log_px_z = -self._recon_nll(self._decoder_output(z.reshape(k * n, L)),
+                                        np.broadcast_to(xs, (k, n, xs.shape[1])).reshape(k * n, -1))
+            log_pz = -0.5 * (z.astype(np.float64) ** 2 + math.log(2 * math.pi)).sum(axis=2)
+            log_qz = -0.5 * (eps.astype(np.float64) ** 2 + math.log(2 * math.pi) + logvar).sum(axis=2)
+            log_w = log_px_z.reshape(k, n) + log_pz - log_qz                    # (k, n)
+            top = log_w.max(axis=0)
+            result[s:s + chunk] = top + np.log(np.exp(log_w - top).mean(axis=0))
+        return result
+
+    # ---------------------------------------------------------------- training
+    def _workspace(self, n: int) -> dict:
+        ws = self._work.get(n)
+        if ws is None:
+            cfg, dt = self.config, self.dtype
+            inplace = cfg.activation in ("relu", "tanh", "sigmoid")   # backward needs only h
+            def hidden(layers):
+                a = [np.empty((n, l.W.shape[1]), dt) for l in layers]
+                h = a if inplace else [np.empty_like(t) for t in a]
+                return a, h
+            enc_a, enc_h = hidden(self.encoder)
+            dec_a, dec_h = hidden(self.decoder)
+            out_dim = self.decoder_out.W.shape[1]
+            ws = self._work[n] = dict(
+                enc_a=enc_a, enc_h=enc_h, dec_a=dec_a, dec_h=dec_h,
+                enc_d=[np.empty_like(t) for t in enc_a], dec_d=[np.empty_like(t) for t in dec_a],
+                stats=np.empty((n, 2 * cfg.latent_dim), dt), dstats=np.empty((n, 2 * cfg.latent_dim), dt),
+                std=np.empty((n, cfg.latent_dim), dt), z=np.empty((n, cfg.latent_dim), dt),
+                dz=np.empty((n, cfg.latent_dim), dt), out=np.empty((n, out_dim), dt),
+                dout=np.empty((n, out_dim), dt), loss={})
+        return ws
+
+    def _hidden_train(self, layers, a_bufs, h_bufs, h):
+        act = self.config.activation
+        for layer, a, hb in zip(layers, a_bufs, h_bufs):
+            layer.forward(h, out=a)
+            h = activations.forward(act, a, hb)
+        return h
+
+    def _hidden_backward(self, layers, inputs, a_bufs, h_bufs, d_bufs, d, dx_first):
+        """Backprop d (gradient at the last hidden output) through hidden layers, last first."""
+        act = self.config.activation
+        for i in reversed(range(len(layers))):
+            activations.backward(act, d, a_bufs[i], h_bufs[i])
+            dx = d_bufs[i - 1] if i > 0 else dx_first
+            layers[i].backward(inputs[i], d, dx)
+            d = dx
+
+    def train_step(self, x: np.ndarray, eps: np.ndarray, beta: float = 1.0,
+                   grad_scale: float = 1.0) -> tuple[float, float, float]:
+        """Forward and backward on one minibatch; fills self.grads with grad_scale * d(mean loss).
+
+        x (n, D), eps (n, L) standard normal noise.  The loss is the per-image mean of
+        recon + beta * KL.  Returns (loss, recon, kl) as per-image means.
+        """
+        n, L = len(x), self.config.latent_dim
+        ws = self._workspace(n)
+        # ---- forward
+        h_enc = self._hidden_train(self.encoder, ws["enc_a"], ws["enc_h"], x)
+        stats = self.encoder_head.forward(h_enc, out=ws["stats"])
+        mu, logvar = stats[:, :L], stats[:, L:]
+        std, z = ws["std"], ws["z"]
+        np.multiply(logvar, 0.5, out=std)
+        np.exp(std, out=std)                                   # std = exp(0.5 * logvar)
+        np.multiply(std, eps, out=z)
+        z += mu                                                # z = mu + std * eps
+        h_dec = self._hidden_train(self.decoder, ws["dec_a"], ws["dec_h"], z)
+        out = self.decoder_out.forward(h_dec, out=ws["out"])
+        # ---- loss and its gradient at the outputs
+        scale = grad_scale / n
+        recon = self._recon_nll(out, x, ws["dout"], scale, ws["loss"])
+        dstats = ws["dstats"]
+        kl = losses.kl_divergence(mu, logvar, dstats[:, :L], dstats[:, L:], scale * beta)
+        # ---- backward: decoder, reparameterisation, encoder
+        dz = ws["dz"]
+        dec_inputs = [z] + ws["dec_h"][:-1]
+        if self.decoder:
+            d_top = ws["dec_d"][-1]
+            self.decoder_out.backward(h_dec, ws["dout"], d_top)
+            self._hidden_backward(self.decoder, dec_inputs, ws["dec_a"], ws["dec_h"], ws["dec_d"], d_top, dz)
+        else:
+            self.decoder_out.backward(z, ws["dout"], dz)
+        dstats[:, :L] += dz                                    # dz/dmu = 1
+        dz *= eps
+        dz *= std
+        dz *= 0.5
+        dstats[:, L:] += dz                                    # dz/dlogvar = 0.5 * std * eps
+        enc_inputs = [x] + ws["enc_h"][:-1]
+        if self.encoder:
+            d_top = ws["enc_d"][-1]
+            self.encoder_head.backward(h_enc, dstats, d_top)
+            self._hidden_backward(self.encoder, enc_inputs, ws["enc_a"], ws["enc_h"], ws["enc_d"], d_top, None)
+        else:
+            self.encoder_head.backward(x, dstats, None)
+        recon_mean, kl_mean = float(recon.mean()), float(kl.mean())
+        return recon_mean + beta * kl_mean, recon_mean, kl_mean
