@@ -125,7 +125,8 @@ class Trainer:
                 xb = np.take(x, idx, axis=0, out=x_batch[:len(idx)])
                 eps = self.rng.standard_normal((len(idx), L), dtype=model.dtype)
                 beta = self.beta_at(epoch, b + 1, batches)
-                loss, recon, kl = model.train_step(xb, eps, beta, opt.grad_scale)
+                with np.errstate(over="ignore", invalid="ignore"):   # divergence is checked just below
+                    loss, recon, kl = model.train_step(xb, eps, beta, opt.grad_scale)
                 # A non-finite gradient sum catches overflow the loss alone would miss.
                 if not (math.isfinite(loss) and math.isfinite(float(np.sum(model.grads)))):
                     raise TrainingDiverged(

@@ -162,6 +162,11 @@ class VAE:
         """decode(mu(x)): the deterministic reconstruction, (n, D)."""
         return self.decode(self.encode(x)[0])
 
+    def sample_posterior(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One z per image from q(z|x) by reparameterisation: z = mu + exp(0.5 * logvar) * eps."""
+        mu, logvar = self.encode(x)
+        return mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape, dtype=self.dtype)
+
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """n images decoded from z ~ N(0, I)."""
         return self.decode(rng.standard_normal((n, self.config.latent_dim)))
