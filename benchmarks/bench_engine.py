@@ -4,9 +4,9 @@ It measures, in one process:
 1. the machine's best float32 matrix-product rate (square matmuls of 1024..3072, best of several);
 2. E full MNIST epochs of the reference configuration (784-400-L, ReLU, Bernoulli, Adam 1e-3,
    batch 128), timed as the CLI times them (training alone, not the test pass);
-3. a breakdown of one training step, replayed on a fixed batch: the step's exact matrix products
-   alone, the rest of the forward/backward pass (element-wise work), the optimizer step, and the
-   batch gather and noise draw;
+3. a breakdown of one training step, replayed on a fixed batch as the trainer runs it (one slice
+   of the batch per thread): the step's exact matrix products alone, the rest of the
+   forward/backward pass (element-wise work), the optimizer step, and the batch gather and noise;
 4. whether Adam's moments hold float32 denormals after training, and the peak RSS.
 
 It prints a Markdown table an issue can quote.  Run from the repository root on an idle machine:
@@ -26,7 +26,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from threadpoolctl import threadpool_limits  # noqa: E402
+
 from engine import EpochReport, Trainer, TrainConfig, VAE, VAEConfig, load_mnist, set_threads  # noqa: E402
+from engine.parallel import ParallelStep  # noqa: E402
 
 
 def gemm_peak(sizes=(1024, 2048, 3072), seconds: float = 1.0) -> float:
@@ -67,20 +70,26 @@ def time_it(fn, seconds: float = 1.0) -> float:
     return (time.perf_counter() - start) / reps
 
 
-def breakdown(model: VAE, trainer: Trainer, batch: int) -> dict[str, float]:
+def breakdown(model: VAE, trainer: Trainer, batch: int, threads: int) -> dict[str, float]:
+    """Replay one training step as the trainer runs it (threads workers, each on a slice of the
+    batch with single-threaded BLAS) and time its parts."""
     rng = np.random.default_rng(1)
     data = trainer.data.x_train
     x = data[:batch].copy()
     eps = rng.standard_normal((batch, model.config.latent_dim), dtype=np.float32)
-    opt = trainer.optimizer
-    operands = []
-    for m, k, n in step_gemms(model, batch):
-        a, b = rng.random((m, k), np.float32), rng.random((k, n), np.float32)
-        operands.append((a, b, np.empty((m, n), np.float32)))
+    opt, stepper = trainer.optimizer, ParallelStep(model, threads)
+    shares = []
+    for part in range(stepper.workers):
+        n = len(range(part, batch, stepper.workers))
+        shares.append([(rng.random((m if m != batch else n, k if k != batch else n), np.float32),
+                        rng.random((k if k != batch else n, o), np.float32)) for m, k, o in step_gemms(model, batch)])
+    outs = [[np.empty((a.shape[0], b.shape[1]), np.float32) for a, b in ops] for ops in shares]
 
     def gemms():
-        for a, b, c in operands:
-            np.matmul(a, b, out=c)
+        def part(i, lo, hi):
+            for (a, b), c in zip(shares[i], outs[i]):
+                np.matmul(a, b, out=c)
+        stepper.map(part, stepper.workers)
 
     idx = rng.permutation(len(data))[:batch]
     buf = np.empty_like(x)
@@ -89,12 +98,17 @@ def breakdown(model: VAE, trainer: Trainer, batch: int) -> dict[str, float]:
         np.take(data, idx, axis=0, out=buf)
         rng.standard_normal((batch, model.config.latent_dim), dtype=np.float32)
 
-    params = model.params.copy()
-    t_step = time_it(lambda: model.train_step(x, eps, 1.0, opt.grad_scale))
-    t_opt = time_it(opt.step)
-    model.params[...] = params
+    params, state = model.params.copy(), {k: np.copy(v) for k, v in opt.state().items()}
+    parts = stepper.gradient(x, eps, 1.0, opt.grad_scale)[-1]
+    limit = threadpool_limits(1 if stepper.workers > 1 else None, user_api="blas")
+    t_grad = time_it(lambda: stepper.gradient(x, eps, 1.0, opt.grad_scale))
     t_gemm = time_it(gemms)
-    return {"gemm": t_gemm, "elementwise": t_step - t_gemm, "optimizer": t_opt, "gather": time_it(gather),
+    t_opt = time_it(lambda: opt.step(parts, stepper.run_ranges))
+    limit.restore_original_limits()
+    model.params[...] = params
+    opt.load_state(state)
+    stepper.close()
+    return {"gemm": t_gemm, "elementwise": t_grad - t_gemm, "optimizer": t_opt, "gather": time_it(gather),
             "flops": sum(2 * m * k * n for m, k, n in step_gemms(model, batch))}
 
 
@@ -103,24 +117,24 @@ def main() -> None:
     p.add_argument("--latent", type=int, default=20, help="latent size (default 20)")
     p.add_argument("--hidden", type=int, default=400, help="hidden units (default 400)")
     p.add_argument("--epochs", type=int, default=3, help="MNIST epochs to time (default 3)")
-    p.add_argument("--threads", type=int, default=2, help="BLAS threads (default 2)")
+    p.add_argument("--threads", type=int, default=2, help="threads, as the CLI's --threads (default 2)")
     a = p.parse_args()
     set_threads(a.threads)
     data = load_mnist()
     peak = gemm_peak()
     model = VAE(VAEConfig(hidden=(a.hidden,), latent_dim=a.latent), seed=0)
-    trainer = Trainer(model, data, TrainConfig(epochs=a.epochs))
+    trainer = Trainer(model, data, TrainConfig(epochs=a.epochs), threads=a.threads)
     epochs = [r for r in trainer.run() if isinstance(r, EpochReport)]
     secs = [r.epoch_seconds for r in epochs]
     median = float(np.median(secs))
     batches = -(-len(data.x_train) // 128)
-    parts = breakdown(model, trainer, 128)
+    parts = breakdown(model, trainer, 128, a.threads)
     epoch_flops = parts["flops"] * len(data.x_train) / 128
     tiny = np.finfo(np.float32).tiny
     denormals = sum(int(np.count_nonzero((m != 0) & (np.abs(m) < tiny)))
                     for m in (trainer.optimizer.m, trainer.optimizer.w))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"### Engine benchmark: 784-{a.hidden}-{a.latent}, batch 128, Adam, {a.threads} BLAS threads\n")
+    print(f"### Engine benchmark: 784-{a.hidden}-{a.latent}, batch 128, Adam, {a.threads} threads\n")
     print("| measure | value |\n|---|---|")
     print(f"| float32 GEMM peak (square matmul) | {peak:.0f} GFLOP/s |")
     print(f"| seconds per epoch (median of {len(secs)}: {', '.join(f'{s:.2f}' for s in secs)}) | {median:.2f} s |")

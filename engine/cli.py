@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--beta", type=float, default=1.0, help="KL weight (default 1)")
     t.add_argument("--warmup", type=int, default=0, help="epochs over which beta rises from 0 (default 0)")
     t.add_argument("--seed", type=int, default=0, help="random seed for weights, shuffling and noise (default 0)")
-    t.add_argument("--threads", type=int, default=None, help="BLAS threads (default: all cores)")
+    t.add_argument("--threads", type=int, default=None,
+                   help="threads: each trains a slice of every batch (default: one per core)")
     t.add_argument("--limit", type=int, default=None, help="use only the first N training images (default: all)")
     t.add_argument("--save", type=Path, default=None, help="write the model here (.npz); with --resume, default: the resumed file")
     t.add_argument("--resume", type=Path, default=None, help="continue training this model file")
@@ -131,7 +132,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     if a.resume:
         saved = load_model(a.resume)
         data = _limit(_data_for(a.data, saved.dataset_name), a.limit)
-        trainer = Trainer.resume(saved, data, epochs=a.epochs)
+        trainer = Trainer.resume(saved, data, epochs=a.epochs, threads=a.threads)
         save_to = a.save or a.resume
     else:
         data = _limit(_data_for(a.data, "mnist"), a.limit)
@@ -140,7 +141,7 @@ def cmd_train(a: argparse.Namespace) -> int:
                          likelihood=a.likelihood, output_variance=a.variance)
         tcfg = TrainConfig(epochs=a.epochs, batch_size=a.batch, lr=a.lr, optimizer=a.optimizer,
                            beta=a.beta, warmup_epochs=a.warmup, seed=a.seed)
-        trainer = Trainer(VAE(vcfg, seed=a.seed), data, tcfg)
+        trainer = Trainer(VAE(vcfg, seed=a.seed), data, tcfg, threads=a.threads)
         save_to = a.save
     bar = None if a.json else _ProgressBar()
     try:

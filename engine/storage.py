@@ -44,17 +44,24 @@ class ModelFile:
 
 
 def save_model(path: str | Path, model: VAE, trainer: Trainer | None = None,
-               dataset: Dataset | None = None, train_config: TrainConfig | None = None) -> Path:
-    """Write the model (and, given a trainer, its optimizer, RNG and history) atomically to path."""
+               dataset: Dataset | None = None, train_config: TrainConfig | None = None,
+               history: list[EpochReport] | None = None, epochs_done: int | None = None) -> Path:
+    """Write the model atomically to path.
+
+    Given a trainer, its optimizer state, RNG, config and history are saved too; without one,
+    train_config, history and epochs_done may be passed (e.g. re-saving an opened model file).
+    """
     path = Path(path)
     data = dataset or (trainer.data if trainer else None)
     tcfg = trainer.config if trainer else (train_config or TrainConfig())
+    history = trainer.history if trainer else (history or [])
+    epochs_done = trainer.epochs_done if trainer else (epochs_done or len(history))
     meta = {
         "format": FORMAT, "version": VERSION,
         "model": model.config.to_dict(),
         "train": tcfg.to_dict(),
-        "history": [r.to_dict() for r in trainer.history] if trainer else [],
-        "epochs_done": trainer.epochs_done if trainer else 0,
+        "history": [r.to_dict() for r in history],
+        "epochs_done": epochs_done,
         "dataset": {"name": data.name if data else None,
                     "image_shape": list(model.config.image_shape),
                     "class_names": data.class_names if data else None},

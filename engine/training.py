@@ -13,11 +13,13 @@ from dataclasses import asdict, dataclass
 from typing import Iterator
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .config import TrainConfig
 from .data import Dataset
 from .errors import ConfigError, TrainingDiverged
 from .optim import make_optimizer
+from .parallel import ParallelStep, default_workers
 from .vae import VAE
 
 EVAL_CHUNK = 2000
@@ -59,7 +61,8 @@ class Trainer:
     """Trains a VAE on a Dataset; keeps the optimizer, RNG and loss history needed to resume."""
 
     def __init__(self, model: VAE, data: Dataset, config: TrainConfig,
-                 history: list[EpochReport] | None = None, epochs_done: int = 0) -> None:
+                 history: list[EpochReport] | None = None, epochs_done: int = 0,
+                 threads: int | None = None) -> None:
         if data.input_dim != model.config.input_dim:
             raise ConfigError(f"the model expects {model.config.image_shape[0]}x{model.config.image_shape[1]} "
                               f"images but {data.name} has {data.image_shape[0]}x{data.image_shape[1]}")
@@ -69,15 +72,16 @@ class Trainer:
         self.history: list[EpochReport] = list(history or [])
         self.epochs_done = epochs_done
         self._stop = threading.Event()
+        self.threads = threads or default_workers()
         self._x_train = data.x_train if data.x_train.dtype == model.dtype else data.x_train.astype(model.dtype)
 
     @classmethod
-    def resume(cls, saved, data: Dataset, epochs: int | None = None) -> "Trainer":
+    def resume(cls, saved, data: Dataset, epochs: int | None = None, threads: int | None = None) -> "Trainer":
         """Continue a saved run (a storage.ModelFile): same optimizer state, RNG stream and history."""
         cfg = saved.train_config
         if epochs is not None:
             cfg = TrainConfig(**{**cfg.to_dict(), "epochs": epochs})
-        trainer = cls(saved.model, data, cfg, saved.history, saved.epochs_done)
+        trainer = cls(saved.model, data, cfg, saved.history, saved.epochs_done, threads)
         if saved.optimizer_state is not None and saved.optimizer_name == cfg.optimizer:
             trainer.optimizer.load_state(saved.optimizer_state)
         if saved.rng_state is not None:
@@ -113,35 +117,39 @@ class Trainer:
         batches = math.ceil(n / B)
         last = self.epochs_done + cfg.epochs
         x_batch = np.empty((B, x.shape[1]), model.dtype)
-        for epoch in range(self.epochs_done + 1, last + 1):
-            order = self.rng.permutation(n)
-            busy = loss_sum = 0.0
-            seen = 0
-            for b in range(batches):
-                if self._stop.is_set():
-                    return
-                start = time.perf_counter()
-                idx = order[b * B:(b + 1) * B]
-                xb = np.take(x, idx, axis=0, out=x_batch[:len(idx)])
-                eps = self.rng.standard_normal((len(idx), L), dtype=model.dtype)
-                beta = self.beta_at(epoch, b + 1, batches)
-                with np.errstate(over="ignore", invalid="ignore"):   # divergence is checked just below
-                    loss, recon, kl = model.train_step(xb, eps, beta, opt.grad_scale)
-                # A non-finite gradient sum catches overflow the loss alone would miss.
-                if not (math.isfinite(loss) and math.isfinite(float(np.sum(model.grads)))):
-                    raise TrainingDiverged(
-                        f"the loss became {'NaN' if math.isnan(loss) else 'infinite'} at epoch {epoch}, "
-                        f"batch {b + 1}; the model keeps its last good weights (try a lower learning rate)")
-                opt.step()
-                busy += time.perf_counter() - start
-                seen += len(idx)
-                loss_sum += (recon + kl) * len(idx)
-                yield BatchReport(epoch, last, b + 1, batches, loss, recon, kl, beta, seen / busy, busy)
-            recon_t, kl_t = self.evaluate(epoch)
-            report = EpochReport(epoch, last, loss_sum / seen, recon_t + kl_t, recon_t, kl_t, busy)
-            self.history.append(report)
-            self.epochs_done = epoch
-            yield report
+        stepper = ParallelStep(model, self.threads)
+        try:
+            for epoch in range(self.epochs_done + 1, last + 1):
+                order = self.rng.permutation(n)
+                busy = loss_sum = 0.0
+                seen = 0
+                # Each worker thread runs single-threaded BLAS on its slice of the batch.
+                with threadpool_limits(1 if stepper.workers > 1 else None, user_api="blas"):
+                    for b in range(batches):
+                        if self._stop.is_set():
+                            return
+                        start = time.perf_counter()
+                        idx = order[b * B:(b + 1) * B]
+                        xb = np.take(x, idx, axis=0, out=x_batch[:len(idx)])
+                        eps = self.rng.standard_normal((len(idx), L), dtype=model.dtype)
+                        beta = self.beta_at(epoch, b + 1, batches)
+                        loss, recon, kl, finite, parts = stepper.gradient(xb, eps, beta, opt.grad_scale)
+                        if not (finite and math.isfinite(loss)):
+                            raise TrainingDiverged(
+                                f"the loss became {'NaN' if math.isnan(loss) else 'infinite'} at epoch {epoch}, "
+                                f"batch {b + 1}; the model keeps its last good weights (try a lower learning rate)")
+                        opt.step(parts, stepper.run_ranges)
+                        busy += time.perf_counter() - start
+                        seen += len(idx)
+                        loss_sum += (recon + kl) * len(idx)
+                        yield BatchReport(epoch, last, b + 1, batches, loss, recon, kl, beta, seen / busy, busy)
+                recon_t, kl_t = self.evaluate(epoch)
+                report = EpochReport(epoch, last, loss_sum / seen, recon_t + kl_t, recon_t, kl_t, busy)
+                self.history.append(report)
+                self.epochs_done = epoch
+                yield report
+        finally:
+            stepper.close()
 
     def evaluate(self, epoch: int | None = None) -> tuple[float, float]:
         """Test-set (reconstruction, KL) per-image means, one z sample each, from a seeded RNG

@@ -53,26 +53,31 @@ class VAE:
         dec_sizes = (L,) + config.decoder_sizes
         shapes = list(zip(enc_sizes[:-1], enc_sizes[1:])) + [(enc_sizes[-1], 2 * L)]
         shapes += list(zip(dec_sizes[:-1], dec_sizes[1:])) + [(dec_sizes[-1], out_dim)]
+        self._shapes = shapes
         total = sum(i * o + o for i, o in shapes)
         self.params = np.empty(total, self.dtype)
         self.grads = np.zeros(total, self.dtype)
-        self.layers: list[Dense] = []
-        offset = 0
-        for n_in, n_out in shapes:
-            views = []
-            for size, shape in ((n_in * n_out, (n_in, n_out)), (n_out, (n_out,))):
-                views.append((self.params[offset:offset + size].reshape(shape),
-                              self.grads[offset:offset + size].reshape(shape)))
-                offset += size
-            (W, gW), (b, gb) = views
-            self.layers.append(Dense(W, b, gW, gb))
-        n_enc = len(config.hidden)
-        self.encoder = self.layers[:n_enc]
-        self.encoder_head = self.layers[n_enc]            # -> [mu | logvar]
-        self.decoder = self.layers[n_enc + 1:-1]
-        self.decoder_out = self.layers[-1]                # -> logits (or [mean logits | raw logvar])
+        self._bind(self.layer_views(self.grads))
         self._init_weights(np.random.default_rng(seed))
-        self._work: dict[int, dict] = {}
+        self._trainer_pass = None
+
+    def layer_views(self, grads: np.ndarray) -> list[Dense]:
+        """Dense layers whose W, b view this model's params and whose gW, gb view `grads`."""
+        layers, offset = [], 0
+        for n_in, n_out in self._shapes:
+            w_end, b_end = offset + n_in * n_out, offset + n_in * n_out + n_out
+            layers.append(Dense(self.params[offset:w_end].reshape(n_in, n_out), self.params[w_end:b_end],
+                                grads[offset:w_end].reshape(n_in, n_out), grads[w_end:b_end]))
+            offset = b_end
+        return layers
+
+    def _bind(self, layers: list[Dense]) -> None:
+        n_enc = len(self.config.hidden)
+        self.layers = layers
+        self.encoder = layers[:n_enc]
+        self.encoder_head = layers[n_enc]                 # -> [mu | logvar]
+        self.decoder = layers[n_enc + 1:-1]
+        self.decoder_out = layers[-1]                     # -> logits (or [mean logits | raw logvar])
 
     def _init_weights(self, rng: np.random.Generator) -> None:
         # U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for W and b: PyTorch's nn.Linear default, so results
@@ -90,23 +95,9 @@ class VAE:
         """An independent model with the same weights (e.g. a snapshot to explore while training)."""
         twin = VAE.__new__(VAE)
         twin.__dict__.update(self.__dict__)
-        twin.params, twin.grads, twin._work = self.params.copy(), np.zeros_like(self.grads), {}
-        twin._rebind_views()
+        twin.params, twin.grads, twin._trainer_pass = self.params.copy(), np.zeros_like(self.grads), None
+        twin._bind(twin.layer_views(twin.grads))
         return twin
-
-    def _rebind_views(self) -> None:
-        offset, layers = 0, []
-        for layer in self.layers:
-            n_in, n_out = layer.W.shape
-            W = self.params[offset:offset + n_in * n_out].reshape(n_in, n_out)
-            gW = self.grads[offset:offset + n_in * n_out].reshape(n_in, n_out)
-            offset += n_in * n_out
-            layers.append(Dense(W, self.params[offset:offset + n_out], gW, self.grads[offset:offset + n_out]))
-            offset += n_out
-        n_enc = len(self.config.hidden)
-        self.layers = layers
-        self.encoder, self.encoder_head = layers[:n_enc], layers[n_enc]
-        self.decoder, self.decoder_out = layers[n_enc + 1:-1], layers[-1]
 
     # ---------------------------------------------------------------- inference
     def _as_images(self, x: np.ndarray) -> np.ndarray:
@@ -217,42 +208,9 @@ class VAE:
         return result
 
     # ---------------------------------------------------------------- training
-    def _workspace(self, n: int) -> dict:
-        ws = self._work.get(n)
-        if ws is None:
-            cfg, dt = self.config, self.dtype
-            inplace = cfg.activation in ("relu", "tanh", "sigmoid")   # backward needs only h
-            def hidden(layers):
-                a = [np.empty((n, l.W.shape[1]), dt) for l in layers]
-                h = a if inplace else [np.empty_like(t) for t in a]
-                return a, h
-            enc_a, enc_h = hidden(self.encoder)
-            dec_a, dec_h = hidden(self.decoder)
-            out_dim = self.decoder_out.W.shape[1]
-            ws = self._work[n] = dict(
-                enc_a=enc_a, enc_h=enc_h, dec_a=dec_a, dec_h=dec_h,
-                enc_d=[np.empty_like(t) for t in enc_a], dec_d=[np.empty_like(t) for t in dec_a],
-                stats=np.empty((n, 2 * cfg.latent_dim), dt), dstats=np.empty((n, 2 * cfg.latent_dim), dt),
-                std=np.empty((n, cfg.latent_dim), dt), z=np.empty((n, cfg.latent_dim), dt),
-                dz=np.empty((n, cfg.latent_dim), dt), out=np.empty((n, out_dim), dt),
-                dout=np.empty((n, out_dim), dt), loss={})
-        return ws
-
-    def _hidden_train(self, layers, a_bufs, h_bufs, h):
-        act = self.config.activation
-        for layer, a, hb in zip(layers, a_bufs, h_bufs):
-            layer.forward(h, out=a)
-            h = activations.forward(act, a, hb)
-        return h
-
-    def _hidden_backward(self, layers, inputs, a_bufs, h_bufs, d_bufs, d, dx_first):
-        """Backprop d (gradient at the last hidden output) through hidden layers, last first."""
-        act = self.config.activation
-        for i in reversed(range(len(layers))):
-            activations.backward(act, d, a_bufs[i], h_bufs[i])
-            dx = d_bufs[i - 1] if i > 0 else dx_first
-            layers[i].backward(inputs[i], d, dx)
-            d = dx
+    def recon_nll(self, out: np.ndarray, x: np.ndarray, grad=None, scale=1.0, work=None) -> np.ndarray:
+        """Per-image -log p(x|z) from decoder outputs; optionally its scaled gradient into grad."""
+        return self._recon_nll(out, x, grad, scale, work)
 
     def train_step(self, x: np.ndarray, eps: np.ndarray, beta: float = 1.0,
                    grad_scale: float = 1.0) -> tuple[float, float, float]:
@@ -261,44 +219,10 @@ class VAE:
         x (n, D), eps (n, L) standard normal noise.  The loss is the per-image mean of
         recon + beta * KL.  Returns (loss, recon, kl) as per-image means.
         """
-        n, L = len(x), self.config.latent_dim
-        ws = self._workspace(n)
-        # ---- forward
-        h_enc = self._hidden_train(self.encoder, ws["enc_a"], ws["enc_h"], x)
-        stats = self.encoder_head.forward(h_enc, out=ws["stats"])
-        mu, logvar = stats[:, :L], stats[:, L:]
-        std, z = ws["std"], ws["z"]
-        np.multiply(logvar, 0.5, out=std)
-        np.exp(std, out=std)                                   # std = exp(0.5 * logvar)
-        np.multiply(std, eps, out=z)
-        z += mu                                                # z = mu + std * eps
-        h_dec = self._hidden_train(self.decoder, ws["dec_a"], ws["dec_h"], z)
-        out = self.decoder_out.forward(h_dec, out=ws["out"])
-        # ---- loss and its gradient at the outputs
-        scale = grad_scale / n
-        recon = self._recon_nll(out, x, ws["dout"], scale, ws["loss"])
-        dstats = ws["dstats"]
-        kl = losses.kl_divergence(mu, logvar, dstats[:, :L], dstats[:, L:], scale * beta)
-        # ---- backward: decoder, reparameterisation, encoder
-        dz = ws["dz"]
-        dec_inputs = [z] + ws["dec_h"][:-1]
-        if self.decoder:
-            d_top = ws["dec_d"][-1]
-            self.decoder_out.backward(h_dec, ws["dout"], d_top)
-            self._hidden_backward(self.decoder, dec_inputs, ws["dec_a"], ws["dec_h"], ws["dec_d"], d_top, dz)
-        else:
-            self.decoder_out.backward(z, ws["dout"], dz)
-        dstats[:, :L] += dz                                    # dz/dmu = 1
-        dz *= eps
-        dz *= std
-        dz *= 0.5
-        dstats[:, L:] += dz                                    # dz/dlogvar = 0.5 * std * eps
-        enc_inputs = [x] + ws["enc_h"][:-1]
-        if self.encoder:
-            d_top = ws["enc_d"][-1]
-            self.encoder_head.backward(h_enc, dstats, d_top)
-            self._hidden_backward(self.encoder, enc_inputs, ws["enc_a"], ws["enc_h"], ws["enc_d"], d_top, None)
-        else:
-            self.encoder_head.backward(x, dstats, None)
-        recon_mean, kl_mean = float(recon.mean()), float(kl.mean())
-        return recon_mean + beta * kl_mean, recon_mean, kl_mean
+        from .backprop import Replica
+
+        if self._trainer_pass is None:
+            self._trainer_pass = Replica(self, self.grads)
+        n = len(x)
+        recon, kl, _ = self._trainer_pass.step(x, eps, beta, grad_scale / n)
+        return (recon + beta * kl) / n, recon / n, kl / n

@@ -82,3 +82,12 @@ def test_interrupted_save_keeps_the_previous_model(tmp_path, monkeypatch):
         save_model(path, trainer.model, trainer)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
+def test_an_opened_model_saved_again_keeps_its_history(tmp_path):
+    _, path = trained(tmp_path)
+    opened = load_model(path)
+    again = save_model(tmp_path / "again.npz", opened.model, train_config=opened.train_config,
+                       history=opened.history, epochs_done=opened.epochs_done)
+    reopened = load_model(again)
+    assert reopened.history == opened.history and reopened.epochs_done == 2
