@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import ACTIVATIONS, LIKELIHOODS, OPTIMIZERS, TrainConfig, VAEConfig
-from .data import Dataset, load_dataset
+from .data import Dataset, load_dataset_with_report
 from .errors import EngineError
 from .manifold import manifold_grid
 from .storage import load_model, save_model
@@ -92,13 +92,10 @@ def _data_for(spec: str | None, fallback: str | None) -> Dataset:
     spec = spec or fallback
     if spec is None:
         raise CliError("the model's data set is not known here; name it with --data")
-    report_loader = getattr(sys.modules.get("engine.data"), "load_dataset_with_report", None)
-    if report_loader is not None:
-        data, summary = report_loader(spec)
-        if summary:
-            print(summary, file=sys.stderr)
-        return data
-    return load_dataset(spec)
+    data, summary = load_dataset_with_report(spec)
+    if summary:
+        print(summary, file=sys.stderr)
+    return data
 
 
 class _ProgressBar:

@@ -1,0 +1,307 @@
+"""Load a folder of the user's own images (or IDX files, or .npy/.npz arrays) as a Dataset.
+
+`load_folder` scans the folder, decodes every image to 8-bit grey at one resolution in worker
+processes, caches the result outside the folder, decides the polarity (ink bright on dark, as
+in MNIST), splits off a seeded stratified test set and reports every file it skipped and why.
+It is written to run in a GUI worker thread: it reports progress through a callback, polls a
+`cancelled` callback and raises LoadCancelled, and never prints.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import image_decode
+from .data import Dataset, load_idx_folder
+from .errors import ConfigError, DataError, EngineError
+from .folder_arrays import load_arrays
+from .folder_cache import cache_key, cache_path, default_cache_dir, read_cache, write_cache
+from .folder_scan import FolderScan, scan_folder
+from .splits import split_indices
+
+# Starting worker processes costs ~0.3-0.5 s, so they are used only when decoding in this
+# thread would take longer than POOL_MIN_SECONDS, estimated from measured rates on this kind
+# of machine: ~70 us of fixed cost per file plus ~100 MB/s of compressed PNG or JPEG.
+POOL_MIN_SECONDS = 1.0
+SECONDS_PER_FILE = 70e-6
+SECONDS_PER_BYTE = 1 / 100e6
+CHUNK_BYTES = 4 * 1024 ** 2  # compressed input per task: bounds cancel latency on big photos
+CHUNK_MAX_FILES = 512
+PROGRESS_INTERVAL = 0.02  # seconds: at most ~50 progress calls a second
+MAX_SIDE = 512
+
+
+class LoadCancelled(EngineError):
+    """The user cancelled loading; nothing was changed."""
+
+
+class TooFewImages(DataError):
+    """Fewer than 2 readable images; `skipped` lists (path, reason) for every file left out."""
+
+    def __init__(self, message: str, skipped: list[tuple[str, str]]):
+        super().__init__(message)
+        self.skipped = skipped
+
+
+@dataclass
+class FolderLoad:
+    """A loaded folder: the Dataset and the report of what went into it.
+
+    skipped: (path relative to the folder, reason) for every file left out, sorted by path.
+    """
+
+    dataset: Dataset
+    loaded: int
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    from_cache: bool = False
+    inverted: bool = False
+    kind: str = "images"
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line for a status bar, e.g. "1,203 images loaded, 3 skipped"."""
+        text = f"{self.loaded:,} images loaded"
+        return text + (f", {len(self.skipped):,} skipped" if self.skipped else "")
+
+    def details(self, limit: int | None = None) -> str:
+        """One line per skipped file, "path: reason"; at most `limit` lines plus a count."""
+        lines = [f"{path}: {reason}" for path, reason in self.skipped[:limit]]
+        if limit is not None and len(self.skipped) > limit:
+            lines.append(f"... and {len(self.skipped) - limit:,} more")
+        return "\n".join(lines)
+
+
+def load_folder(path: str | Path, image_size: int | tuple[int, int] | None = None,
+                invert: bool | None = None, test_fraction: float = 0.1, seed: int = 0,
+                progress: Callable[[int, int], None] | None = None,
+                cancelled: Callable[[], bool] | None = None,
+                cache_dir: str | Path | None = None, workers: int | None = None) -> FolderLoad:
+    """Load an image folder, an IDX folder, or .npy/.npz arrays (a file or a folder of them).
+
+    Parameters
+    ----------
+    image_size : side or (height, width) every image is brought to; None: the scan's suggestion
+        (the most common size if at most 64x64, else 28x28).  Ignored for IDX and arrays.
+    invert : True makes dark-on-light images light-on-dark; None decides from the border pixels
+        (images only; IDX and arrays are inverted only when True).
+    test_fraction, seed : the seeded, stratified test split (at least one image each side).
+        IDX folders and .npz files with x_test keep their own split.
+    progress : called as progress(done, total) files, at most ~50 times a second.
+    cancelled : polled often; when it returns True, LoadCancelled is raised.
+    cache_dir : where decoded folders are cached (default: see folder_cache.default_cache_dir).
+    workers : decoding processes (default: one per core, up to 8; 1 decodes in this thread).
+
+    Raises DataError (no such folder, empty), TooFewImages (a DataError: no readable image or
+    only one, with the skipped list), ConfigError (bad image_size or test_fraction) or
+    LoadCancelled.
+    """
+    start = time.perf_counter()
+    cancelled = cancelled or (lambda: False)
+    if not 0.0 <= test_fraction < 1.0:
+        raise ConfigError(f"test fraction must be at least 0 and below 1, not {test_fraction}")
+    scan = scan_folder(path, cancelled)
+    if cancelled():
+        raise LoadCancelled("loading cancelled")
+    if scan.kind != "images":
+        ds = load_idx_folder(scan.path) if scan.kind == "idx" else \
+            load_arrays(scan.array_files, scan.name, test_fraction, seed)
+        if invert:
+            ds = Dataset(ds.name, 1.0 - ds.x_train, ds.y_train, 1.0 - ds.x_test, ds.y_test,
+                         ds.image_shape, ds.class_names, ds.notes + ["inverted by request"])
+        return FolderLoad(ds, len(ds.x_train) + len(ds.x_test), inverted=bool(invert), kind=scan.kind,
+                          seconds=time.perf_counter() - start)
+    shape = _image_shape(image_size, scan.suggested_size)
+    if not scan.files and not scan.skipped:
+        raise DataError(f"{scan.path}: the folder is empty (hidden files are ignored)")
+
+    cdir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    entry = cache_path(cdir, scan.name, cache_key(scan.files, scan.sizes, scan.mtimes_ns, shape))
+    cached = read_cache(entry) if scan.files else None
+    if cached is not None and len(cached["file_index"]) and cached["file_index"].max() >= len(scan.files):
+        cached = None  # cannot happen for an intact entry: the key covers the file list
+    if cached is not None:
+        images, stats, index = cached["images"], cached["stats"], cached["file_index"]
+        decode_skips = list(zip(cached["skipped_paths"].tolist(), cached["skipped_reasons"].tolist()))
+    else:
+        images, stats, reasons = _decode_all(scan, shape, progress, cancelled, workers)
+        ok = np.array([not r for r in reasons], bool)
+        index = np.flatnonzero(ok)
+        images, stats = images[index], stats[index]
+        decode_skips = [(f, r) for f, r in zip(scan.files, reasons) if r]
+        # Never write into the user's folder, even if the cache was pointed there.
+        if scan.files and not cdir.resolve().is_relative_to(scan.path.resolve()):
+            try:
+                write_cache(entry, images, stats, index, decode_skips)
+            except OSError:
+                pass  # a read-only or full cache only costs speed next time
+    skipped = sorted(scan.skipped + decode_skips)
+    _check_count(scan, len(index), skipped)
+    if progress and cached is not None:
+        progress(len(scan.files), len(scan.files))
+    return _assemble(scan, images, stats, index, skipped, invert, test_fraction, seed,
+                     from_cache=cached is not None, start=start)
+
+
+def _image_shape(image_size: int | tuple[int, int] | None, suggested: tuple[int, int]) -> tuple[int, int]:
+    if image_size is None:
+        return suggested
+    h, w = (image_size, image_size) if isinstance(image_size, (int, np.integer)) else image_size
+    if not (1 <= int(h) <= MAX_SIDE and 1 <= int(w) <= MAX_SIDE):
+        raise ConfigError(f"image size must be between 1 and {MAX_SIDE} pixels a side, not {h}x{w}")
+    return int(h), int(w)
+
+
+def _check_count(scan: FolderScan, n: int, skipped: list[tuple[str, str]]) -> None:
+    if n >= 2:
+        return
+    why = ""
+    if skipped:
+        counts: dict[str, int] = {}
+        for _, reason in skipped:
+            counts[reason] = counts.get(reason, 0) + 1
+        top = sorted(counts.items(), key=lambda kv: -kv[1])[:3]
+        why = f" ({len(skipped):,} skipped: " + ", ".join(f"{r} ({c:,})" for r, c in top) + \
+              (", ..." if len(counts) > 3 else "") + ")"
+    if n == 0:
+        raise TooFewImages(f"{scan.path}: no readable image{why}", skipped)
+    raise TooFewImages(f"{scan.path}: only one readable image; at least 2 are needed{why}", skipped)
+
+
+def _assemble(scan: FolderScan, images: np.ndarray, stats: np.ndarray, index: np.ndarray,
+              skipped: list[tuple[str, str]], invert: bool | None, test_fraction: float, seed: int,
+              from_cache: bool, start: float) -> FolderLoad:
+    """Decoded uint8 images (n, H, W) -> the split, polarity-corrected Dataset."""
+    labels, class_names = None, None
+    if scan.labels is not None:
+        raw = scan.labels[index]
+        present = np.unique(raw)  # a class whose every file was skipped disappears
+        labels = np.searchsorted(present, raw).astype(np.int64)
+        class_names = [scan.class_names[i] for i in present]
+    inverted = auto_invert(stats) if invert is None else bool(invert)
+    train, test = split_indices(len(index), labels, test_fraction, seed)
+    flat = images.reshape(len(images), -1)
+
+    def to_float(rows: np.ndarray) -> np.ndarray:  # uint8 rows -> float32 in [0, 1], as load_mnist
+        u = np.subtract(255, flat[rows], dtype=np.uint8) if inverted else flat[rows]
+        return np.multiply(u, np.float32(1.0 / 255), dtype=np.float32)
+
+    pick = lambda a, i: None if a is None else a[i]  # noqa: E731
+    h, w = images.shape[1:]
+    notes = [f"{len(index):,} images from {scan.path}, brought to {h}x{w}"]
+    if inverted:
+        notes.append("inverted (light background detected)" if invert is None else "inverted by request")
+    ds = Dataset(scan.name, to_float(train), pick(labels, train), to_float(test), pick(labels, test),
+                 (int(h), int(w)), class_names, notes)
+    return FolderLoad(ds, len(index), skipped, from_cache, inverted, "images", time.perf_counter() - start)
+
+
+def auto_invert(stats: np.ndarray) -> bool:
+    """Whether a folder is dark ink on a light ground, from per-image (background, mean) (n, 2).
+
+    True when the typical background is light (median above mid-grey) and lighter than the
+    image as a whole, so the drawing is darker than its ground.  The second test keeps
+    evenly lit pictures with a bright edge, such as faces, the way they are.
+    """
+    if len(stats) == 0:
+        return False
+    background, mean = stats[:, 0], stats[:, 1]
+    return bool(np.median(background) >= 128 and np.median(background - mean) > 4)
+
+
+def _decode_all(scan: FolderScan, shape: tuple[int, int],
+                progress: Callable[[int, int], None] | None, cancelled: Callable[[], bool],
+                workers: int | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    n = len(scan.files)
+    images = np.zeros((n, *shape), np.uint8)
+    stats = np.zeros((n, 2), np.float32)
+    reasons = [""] * n
+    report = _Throttled(progress, n)
+    chunks = _chunks(scan.sizes, workers or _default_workers())
+    root = str(scan.path)
+
+    def store(a: int, b: int, result: tuple[np.ndarray, np.ndarray, list[str]]) -> None:
+        images[a:b], stats[a:b], reasons[a:b] = result
+        report.add(b - a)
+
+    todo = chunks
+    estimate = n * SECONDS_PER_FILE + float(scan.sizes.sum()) * SECONDS_PER_BYTE
+    if (workers or _default_workers()) > 1 and estimate >= POOL_MIN_SECONDS:
+        todo = _decode_in_pool(root, scan.files, shape, chunks, store, cancelled,
+                               workers or _default_workers())
+    for a, b in todo:  # in this thread: small folders, one worker, or a pool that failed
+        if cancelled():
+            raise LoadCancelled("loading cancelled")
+        store(a, b, image_decode.decode_chunk(root, scan.files[a:b], shape))
+    if cancelled():
+        raise LoadCancelled("loading cancelled")
+    return images, stats, reasons
+
+
+def _decode_in_pool(root: str, files: list[str], shape: tuple[int, int], chunks: list[tuple[int, int]],
+                    store: Callable, cancelled: Callable[[], bool], workers: int) -> list[tuple[int, int]]:
+    """Decode chunks in worker processes; returns the chunks left undone if the pool failed."""
+    # fork is unsafe in a process with Qt threads; forkserver (spawn on Windows) starts clean
+    # workers, preloaded with the decoder so each one starts in milliseconds.
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload([image_decode.__name__])
+    done: set[tuple[int, int]] = set()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            pending = {pool.submit(image_decode.decode_chunk, root, files[a:b], shape): (a, b)
+                       for a, b in chunks}
+            try:
+                while pending:
+                    finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                    if cancelled():
+                        raise LoadCancelled("loading cancelled")
+                    for fut in finished:
+                        a, b = pending.pop(fut)
+                        store(a, b, fut.result())
+                        done.add((a, b))
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)  # running chunks end in milliseconds
+                raise
+    except (BrokenProcessPool, OSError):
+        # Processes cannot start here (a sandbox, an unguarded __main__) or a worker died:
+        # finish the remaining chunks in this thread.
+        pass
+    return [c for c in chunks if c not in done]
+
+
+def _chunks(sizes: np.ndarray, workers: int) -> list[tuple[int, int]]:
+    """Split n files into runs of similar total bytes, several per worker for balance."""
+    n = len(sizes)
+    if n == 0:
+        return []
+    per_file = max(1.0, float(sizes.mean()))
+    step = int(min(CHUNK_MAX_FILES, max(1, CHUNK_BYTES // per_file), max(1, -(-n // (4 * workers)))))
+    return [(a, min(a + step, n)) for a in range(0, n, step)]
+
+
+def _default_workers() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+class _Throttled:
+    """Forwards progress(done, total) at most once per PROGRESS_INTERVAL."""
+
+    def __init__(self, callback: Callable[[int, int], None] | None, total: int):
+        self.callback, self.total, self.done, self.last = callback, total, 0, 0.0
+
+    def add(self, n: int) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if self.callback and (now - self.last >= PROGRESS_INTERVAL or self.done == self.total):
+            self.last = now
+            self.callback(self.done, self.total)

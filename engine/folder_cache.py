@@ -1,0 +1,104 @@
+"""A cache of decoded image folders, so opening the same folder again takes a moment.
+
+One uncompressed .npz per (folder contents, resolution) in the user's cache directory, never in
+the data folder.  The key hashes every file's relative path, size and modification time, so
+adding, removing, touching or replacing any file makes a new entry; the old one ages out when
+the cache grows past its limit.  Files are written atomically (temp file + os.replace) and read
+with allow_pickle=False; a damaged entry counts as a miss.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import PIL
+
+CACHE_VERSION = 1            # bump when decoding changes, to orphan old entries
+CACHE_LIMIT = 2 * 1024 ** 3  # bytes; least recently used entries go first beyond this
+_KEYS = ("images", "stats", "file_index", "skipped_paths", "skipped_reasons")
+
+
+def default_cache_dir() -> Path:
+    """$LATENT_LAB_CACHE, else $XDG_CACHE_HOME/latent-lab, else ~/.cache/latent-lab."""
+    if os.environ.get("LATENT_LAB_CACHE"):
+        return Path(os.environ["LATENT_LAB_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "latent-lab"
+
+
+def cache_key(files: list[str], sizes: np.ndarray, mtimes_ns: np.ndarray,
+              shape: tuple[int, int]) -> str:
+    """SHA-256 hex of everything the decoded result depends on.
+
+    Inversion, split and seed are not in the key: they are applied after the cache, so changing
+    them reuses the decoded images.
+    """
+    h = hashlib.sha256(f"latent-lab folder v{CACHE_VERSION} pillow {PIL.__version__} "
+                       f"{shape[0]}x{shape[1]}\n".encode())
+    for rel, size, mtime in zip(files, sizes.tolist(), mtimes_ns.tolist()):
+        h.update(f"{rel}\t{size}\t{mtime}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def cache_path(cache_dir: Path, folder_name: str, key: str) -> Path:
+    """File name readable by a person clearing the cache: folder name + key prefix."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in folder_name)[:40] or "folder"
+    return cache_dir / f"{safe}-{key[:32]}.npz"
+
+
+def read_cache(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays stored by write_cache, or None if absent or unreadable."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in _KEYS}
+    except (OSError, ValueError, KeyError, EOFError):
+        return None
+    n = len(data["images"])
+    if data["images"].ndim != 3 or len(data["stats"]) != n or len(data["file_index"]) != n:
+        return None
+    try:
+        os.utime(path)  # marks it recently used for pruning
+    except OSError:
+        pass
+    return data
+
+
+def write_cache(path: Path, images: np.ndarray, stats: np.ndarray, file_index: np.ndarray,
+                skipped: list[tuple[str, str]]) -> None:
+    """Store one decoded folder atomically; raises OSError if the cache is not writable.
+
+    images (n, H, W) uint8, stats (n, 2) float32, file_index (n,) int64 into the scan's files,
+    skipped: (relative path, reason) pairs.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    paths = np.array([p for p, _ in skipped] or [""], dtype=str)[:len(skipped)]
+    reasons = np.array([r for _, r in skipped] or [""], dtype=str)[:len(skipped)]
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, images=images, stats=stats, file_index=file_index,
+                     skipped_paths=paths, skipped_reasons=reasons)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    prune(path.parent, keep=path)
+
+
+def prune(cache_dir: Path, keep: Path | None = None, limit: int = CACHE_LIMIT) -> None:
+    """Delete least recently used entries until the cache is under `limit` bytes."""
+    try:
+        entries = [(e.stat().st_mtime, e.stat().st_size, Path(e.path)) for e in os.scandir(cache_dir)
+                   if e.name.endswith(".npz") and not e.name.startswith(".")]
+    except OSError:
+        return
+    total = sum(size for _, size, _ in entries)
+    for _, size, p in sorted(entries):
+        if total <= limit:
+            break
+        if p != keep:
+            p.unlink(missing_ok=True)
+            total -= size

@@ -1,0 +1,245 @@
+"""Walk a user's data folder without decoding it: which files, which classes, what sizes.
+
+`scan_folder` is quick enough for an open dialog: it lists and stats every file but reads image
+headers only for an evenly spread sample (Pillow's `Image.open` parses the header and stops).
+Three layouts are recognised, in this order: a folder of MNIST-style IDX files; a folder with
+.npy/.npz arrays at its top level (or one such file); a folder of images, labelled by its
+immediate subfolders (the torchvision ImageFolder convention) or unlabelled when flat.
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from .data import find_idx_files
+from .errors import DataError
+
+ARRAY_EXTENSIONS = (".npy", ".npz")
+MAX_SUGGESTED_SIDE = 64        # the most common size is suggested only up to 64x64 ...
+DEFAULT_IMAGE_SHAPE = (28, 28)  # ... otherwise MNIST's
+HEADER_SAMPLE = 512             # image headers read to find the most common size
+
+
+@functools.cache
+def image_extensions() -> frozenset[str]:
+    """Lower-case extensions ('.png', ...) of every format this Pillow can open."""
+    Image.init()
+    return frozenset(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN)
+
+
+@dataclass
+class FolderScan:
+    """What a data folder holds, before any pixel is decoded.
+
+    kind: "images", "idx" or "arrays".  For "images", `files` are the relative POSIX paths of
+    the files to decode (not hidden, not empty, inside a class folder if there are any),
+    sorted, with `sizes` and `mtimes_ns` (n,) int64 (the cache key) and
+    `labels` (n,) int64 indices into `class_names`, or None when the folder is flat.
+    `skipped` lists (relative path, reason) found without decoding.
+    Sizes are (height, width), like `Dataset.image_shape`.
+    """
+
+    path: Path
+    kind: str
+    files: list[str] = field(default_factory=list)
+    sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    mtimes_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    labels: np.ndarray | None = None
+    class_names: list[str] | None = None
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    array_files: list[Path] = field(default_factory=list)
+    most_common_size: tuple[int, int] | None = None
+    suggested_size: tuple[int, int] = DEFAULT_IMAGE_SHAPE
+
+    @property
+    def name(self) -> str:
+        return self.path.stem if self.path.is_file() else self.path.name
+
+    def describe(self) -> str:
+        """One line for the open dialog, e.g. "60,000 files in 10 classes, mostly 28x28"."""
+        if self.kind == "idx":
+            what = "IDX files"
+        elif self.kind == "arrays":
+            what = f"{len(self.array_files)} array file{'s' if len(self.array_files) != 1 else ''}"
+        else:
+            classes = f" in {len(self.class_names)} classes" if self.class_names else ""
+            what = f"{len(self.files):,} files{classes}"
+        if self.most_common_size:
+            what += ", mostly {}x{}".format(*self.most_common_size)
+        return what
+
+
+def scan_folder(path: str | Path, cancelled: Callable[[], bool] | None = None) -> FolderScan:
+    """List a data folder (or a single .npy/.npz file) without decoding images.
+
+    Raises DataError for a missing path, an unreadable folder or a file that is not an array.
+    `cancelled`, if given, is polled while walking; when it returns True the walk stops early
+    (the caller raises).
+    """
+    root = Path(path).expanduser()
+    if not root.exists():
+        raise DataError(f"{root}: no such folder")
+    if root.is_file():
+        if root.suffix.lower() not in ARRAY_EXTENSIONS:
+            raise DataError(f"{root}: not a folder (choose the folder that holds the images)")
+        scan = FolderScan(root, "arrays", array_files=[root])
+        scan.most_common_size = _array_shape(root)
+        return _with_suggestion(scan)
+    try:
+        top = sorted(e.name for e in os.scandir(root))
+    except OSError as exc:
+        raise DataError(f"{root}: cannot read the folder ({exc.strerror or exc})") from None
+    if find_idx_files(root) is not None:
+        scan = FolderScan(root, "idx")
+        scan.most_common_size = _idx_shape(find_idx_files(root)["train_images"])
+        return _with_suggestion(scan)
+    arrays = [root / n for n in top if n.lower().endswith(ARRAY_EXTENSIONS) and not n.startswith(".")]
+    if arrays:
+        scan = FolderScan(root, "arrays", array_files=arrays)
+        scan.most_common_size = _array_shape(arrays[0])
+        return _with_suggestion(scan)
+    return _with_suggestion(_scan_images(root, cancelled or (lambda: False)))
+
+
+def _scan_images(root: Path, cancelled: Callable[[], bool]) -> FolderScan:
+    scan = FolderScan(root, "images")
+    exts = image_extensions()
+    entries: list[tuple[str, int, int, bool]] = []  # (relative path, size, mtime_ns, image extension?)
+    # Real directories already walked, by (device, inode): a symlink back up the tree is
+    # seen twice and walked once, so loops end.
+    seen: set[tuple[int, int]] = set()
+    _walk(root, "", seen, exts, entries, scan.skipped, cancelled)
+    entries.sort()
+    # ImageFolder convention: a top-level subfolder holding at least one image is a class.
+    tops = sorted({rel.split("/", 1)[0] for rel, _, _, image in entries if image and "/" in rel})
+    index = {name: i for i, name in enumerate(tops)}
+    keep, images = [], []
+    for rel, size, mtime, image in entries:
+        if size == 0:
+            scan.skipped.append((rel, "zero-byte file"))
+        elif tops and ("/" not in rel or rel.split("/", 1)[0] not in index):
+            scan.skipped.append((rel, "outside the class folders"))
+        else:
+            keep.append((rel, size, mtime))
+            if image:
+                images.append(rel)
+    scan.files = [rel for rel, _, _ in keep]
+    scan.sizes = np.array([s for _, s, _ in keep], np.int64)
+    scan.mtimes_ns = np.array([m for _, _, m in keep], np.int64)
+    if tops:
+        scan.class_names = tops
+        scan.labels = np.array([index[rel.split("/", 1)[0]] for rel in scan.files], np.int64)
+    scan.skipped.sort()
+    scan.most_common_size = _most_common_size(root, images)
+    return scan
+
+
+def _walk(folder: Path, prefix: str, seen: set, exts: frozenset[str], entries: list,
+          skipped: list, cancelled: Callable[[], bool]) -> None:
+    try:
+        st = folder.stat()
+        if (st.st_dev, st.st_ino) in seen:
+            return
+        seen.add((st.st_dev, st.st_ino))
+        with os.scandir(folder) as it:
+            children = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        skipped.append((prefix or ".", f"cannot read folder: {_reason(exc)}"))
+        return
+    for entry in children:
+        if entry.name.startswith("."):  # hidden files and folders, .DS_Store, ._ resource forks
+            continue
+        rel = prefix + entry.name
+        try:
+            if entry.is_dir():  # follows symlinks; the inode set stops loops
+                _walk(Path(entry.path), rel + "/", seen, exts, entries, skipped, cancelled)
+                continue
+            st = entry.stat()
+        except FileNotFoundError:
+            skipped.append((rel, "broken link"))
+            continue
+        except OSError as exc:
+            skipped.append((rel, f"cannot read: {_reason(exc)}"))
+            continue
+        if entry.is_file():
+            ext = "." + entry.name.rpartition(".")[2].lower()
+            entries.append((rel, st.st_size, st.st_mtime_ns, ext in exts))
+        if len(entries) % 1024 == 0 and cancelled():
+            return
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return (exc.strerror or str(exc)).lower()
+
+
+def _most_common_size(root: Path, images: list[str]) -> tuple[int, int] | None:
+    if not images:
+        return None
+    step = max(1, len(images) // HEADER_SAMPLE)
+    counts: Counter = Counter()
+    for rel in images[::step][:HEADER_SAMPLE]:
+        try:
+            with Image.open(root / rel) as im:
+                w, h = im.size
+            counts[(h, w)] += 1
+        except Exception:  # any unreadable file is reported by the loader, not here
+            continue
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _with_suggestion(scan: FolderScan) -> FolderScan:
+    size = scan.most_common_size
+    if size and max(size) <= MAX_SUGGESTED_SIDE:
+        scan.suggested_size = size
+    return scan
+
+
+def _array_shape(path: Path) -> tuple[int, int] | None:
+    """(H, W) of the images in a .npy/.npz file, from the array header only; None if unclear."""
+    try:
+        if path.suffix.lower() == ".npy":
+            with open(path, "rb") as f:
+                shape = _npy_header_shape(f)
+        else:
+            with zipfile.ZipFile(path) as z:
+                names = [n for n in z.namelist() if n.endswith(".npy")]
+                first = next((f"{k}.npy" for k in ("x_train", "x", "images") if f"{k}.npy" in names), names[0])
+                with z.open(first) as f:
+                    shape = _npy_header_shape(f)
+    except Exception:  # unreadable or odd files are reported by the loader, not here
+        return None
+    if len(shape) >= 3:
+        return int(shape[1]), int(shape[2])
+    side = int(round(np.sqrt(shape[1]))) if len(shape) == 2 else 0
+    return (side, side) if side and side * side == shape[1] else None
+
+
+def _npy_header_shape(f) -> tuple[int, ...]:
+    version = np.lib.format.read_magic(f)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    return read(f)[0]
+
+
+def _idx_shape(path: Path) -> tuple[int, int] | None:
+    """(rows, cols) from an IDX header, reading only its first 16 bytes."""
+    try:
+        with open(path, "rb") as f:
+            gz = f.read(2) == b"\x1f\x8b"
+        with (gzip.open(path, "rb") if gz else open(path, "rb")) as f:
+            head = f.read(16)
+    except OSError:
+        return None
+    if len(head) < 16 or head[3] != 3:
+        return None
+    return int.from_bytes(head[8:12], "big"), int.from_bytes(head[12:16], "big")
