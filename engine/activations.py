@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .constants import cached_full
+
 LEAKY_SLOPE = 0.01
 
 
@@ -33,7 +35,7 @@ def softplus(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 def forward(name: str, a: np.ndarray, h: np.ndarray) -> np.ndarray:
     """h = act(a), written into h (which may be a itself)."""
     if name == "relu":
-        np.maximum(a, 0.0, out=h)
+        np.maximum(a, cached_full(a.shape, 0.0, a.dtype), out=h)
     elif name == "leaky_relu":
         # max(a, slope*a) equals a for a > 0 and slope*a otherwise, as slope < 1.
         np.maximum(a, a * LEAKY_SLOPE, out=h)

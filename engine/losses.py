@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from .constants import cached_full
+
 # |logit| is capped here before exp(): exp(-60) is still a normal float32 even after the gradient's
 # small scale factors, so no denormals reach the matrix products (they slow a CPU several-fold),
 # and softplus(-60) = 9e-27 is far below float32 resolution of any loss we report.
@@ -42,11 +44,11 @@ def bernoulli_nll(logits: np.ndarray, x: np.ndarray, grad: np.ndarray | None = N
     """
     e = _buffer(work, "e", logits)
     np.abs(logits, out=e)
-    np.minimum(e, LOGIT_CAP, out=e)
+    np.minimum(e, cached_full(e.shape, LOGIT_CAP, e.dtype), out=e)
     np.negative(e, out=e)
     np.exp(e, out=e)                                    # e = exp(-|l|), in (0, 1]
     t = _buffer(work, "t", logits)
-    np.maximum(logits, 0.0, out=t)
+    np.maximum(logits, cached_full(logits.shape, 0.0, logits.dtype), out=t)
     u = _buffer(work, "u", logits)
     np.multiply(x, logits, out=u)
     t -= u
@@ -54,12 +56,14 @@ def bernoulli_nll(logits: np.ndarray, x: np.ndarray, grad: np.ndarray | None = N
     t += u
     per_image = t.sum(axis=1)
     if grad is not None:
-        # sigmoid(l) = e / (1 + e) for l < 0 and 1 - e / (1 + e) for l >= 0: no cancellation.
+        # sigmoid(l) = r for l >= 0 and e * r for l < 0, with r = 1 / (1 + e): no cancellation.
+        # max(e, [l >= 0]) is 1 for l >= 0 and e otherwise, as e <= 1; it avoids a slow where=.
         np.add(e, 1.0, out=u)
-        np.divide(e, u, out=grad)
+        np.reciprocal(u, out=u)
         positive = _buffer(work, "positive", logits, np.bool_)
         np.greater_equal(logits, 0.0, out=positive)
-        np.subtract(1.0, grad, out=grad, where=positive)
+        np.maximum(e, positive, out=grad)
+        grad *= u
         grad -= x
         grad *= scale
     return per_image
