@@ -4,9 +4,9 @@ It measures, in one process:
 1. the machine's best float32 matrix-product rate (square matmuls of 1024..3072, best of several);
 2. E full MNIST epochs of the reference configuration (784-400-L, ReLU, Bernoulli, Adam 1e-3,
    batch 128), timed as the CLI times them (training alone, not the test pass);
-3. a breakdown of one training step, replayed on a fixed batch as the trainer runs it (one slice
-   of the batch per thread): the step's exact matrix products alone, the rest of the
-   forward/backward pass (element-wise work), the optimizer step, and the batch gather and noise;
+3. a breakdown of one training step, replayed on a fixed batch as the trainer runs it: the step's
+   matrix products alone (same shapes), the rest of the forward/backward pass (element-wise
+   work), the optimizer step (split over the threads), and the batch gather and noise;
 4. whether Adam's moments hold float32 denormals after training, and the peak RSS.
 
 It prints a Markdown table an issue can quote.  Run from the repository root on an idle machine:
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from engine import EpochReport, Trainer, TrainConfig, VAE, VAEConfig, load_mnist, set_threads  # noqa: E402
-from engine.parallel import ParallelStep  # noqa: E402
+from engine.parallel import ParallelRanges  # noqa: E402
 
 
 def gemm_peak(sizes=(1024, 2048, 3072), seconds: float = 1.0) -> float:
@@ -61,35 +61,33 @@ def step_gemms(model: VAE, n: int) -> list[tuple[int, int, int]]:
     return shapes
 
 
-def time_it(fn, seconds: float = 1.0) -> float:
+def time_it(fn, seconds: float = 1.0, rounds: int = 5) -> float:
+    """Median over `rounds` of the mean time of fn() over seconds/rounds (this VM is noisy)."""
     fn()
-    reps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        fn()
-        reps += 1
-    return (time.perf_counter() - start) / reps
+    results = []
+    for _ in range(rounds):
+        reps, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds / rounds:
+            fn()
+            reps += 1
+        results.append((time.perf_counter() - start) / reps)
+    return float(np.median(results))
 
 
 def breakdown(model: VAE, trainer: Trainer, batch: int, threads: int) -> dict[str, float]:
-    """Replay one training step as the trainer runs it (threads workers, each on a slice of the
-    batch with single-threaded BLAS) and time its parts."""
+    """Replay one training step as the trainer runs it (BLAS on `threads` threads, the optimizer's
+    update split over as many) and time its parts."""
     rng = np.random.default_rng(1)
     data = trainer.data.x_train
     x = data[:batch].copy()
     eps = rng.standard_normal((batch, model.config.latent_dim), dtype=np.float32)
-    opt, stepper = trainer.optimizer, ParallelStep(model, threads)
-    shares = []
-    for part in range(stepper.workers):
-        n = len(range(part, batch, stepper.workers))
-        shares.append([(rng.random((m if m != batch else n, k if k != batch else n), np.float32),
-                        rng.random((k if k != batch else n, o), np.float32)) for m, k, o in step_gemms(model, batch)])
-    outs = [[np.empty((a.shape[0], b.shape[1]), np.float32) for a, b in ops] for ops in shares]
+    opt, ranges = trainer.optimizer, ParallelRanges(model.params.size, threads)
+    operands = [(rng.random((m, k), np.float32), rng.random((k, n), np.float32), np.empty((m, n), np.float32))
+                for m, k, n in step_gemms(model, batch)]
 
     def gemms():
-        def part(i, lo, hi):
-            for (a, b), c in zip(shares[i], outs[i]):
-                np.matmul(a, b, out=c)
-        stepper.map(part, stepper.workers)
+        for a, b, c in operands:
+            np.matmul(a, b, out=c)
 
     idx = rng.permutation(len(data))[:batch]
     buf = np.empty_like(x)
@@ -99,15 +97,13 @@ def breakdown(model: VAE, trainer: Trainer, batch: int, threads: int) -> dict[st
         rng.standard_normal((batch, model.config.latent_dim), dtype=np.float32)
 
     params, state = model.params.copy(), {k: np.copy(v) for k, v in opt.state().items()}
-    parts = stepper.gradient(x, eps, 1.0, opt.grad_scale)[-1]
-    limit = threadpool_limits(1 if stepper.workers > 1 else None, user_api="blas")
-    t_grad = time_it(lambda: stepper.gradient(x, eps, 1.0, opt.grad_scale))
-    t_gemm = time_it(gemms)
-    t_opt = time_it(lambda: opt.step(parts, stepper.run_ranges))
-    limit.restore_original_limits()
+    with threadpool_limits(threads, user_api="blas"):
+        t_grad = time_it(lambda: model.train_step(x, eps, 1.0, opt.grad_scale))
+        t_gemm = time_it(gemms)
+        t_opt = time_it(lambda: opt.step(run=ranges))
     model.params[...] = params
     opt.load_state(state)
-    stepper.close()
+    ranges.close()
     return {"gemm": t_gemm, "elementwise": t_grad - t_gemm, "optimizer": t_opt, "gather": time_it(gather),
             "flops": sum(2 * m * k * n for m, k, n in step_gemms(model, batch))}
 

@@ -19,7 +19,7 @@ from .config import TrainConfig
 from .data import Dataset
 from .errors import ConfigError, TrainingDiverged
 from .optim import make_optimizer
-from .parallel import ParallelStep, default_workers
+from .parallel import ParallelRanges, default_workers
 from .vae import VAE
 
 EVAL_CHUNK = 2000
@@ -117,14 +117,13 @@ class Trainer:
         batches = math.ceil(n / B)
         last = self.epochs_done + cfg.epochs
         x_batch = np.empty((B, x.shape[1]), model.dtype)
-        stepper = ParallelStep(model, self.threads)
+        update_ranges = ParallelRanges(model.params.size, self.threads)
         try:
             for epoch in range(self.epochs_done + 1, last + 1):
                 order = self.rng.permutation(n)
                 busy = loss_sum = 0.0
                 seen = 0
-                # Each worker thread runs single-threaded BLAS on its slice of the batch.
-                with threadpool_limits(1 if stepper.workers > 1 else None, user_api="blas"):
+                with threadpool_limits(self.threads, user_api="blas"):
                     for b in range(batches):
                         if self._stop.is_set():
                             return
@@ -133,12 +132,12 @@ class Trainer:
                         xb = np.take(x, idx, axis=0, out=x_batch[:len(idx)])
                         eps = self.rng.standard_normal((len(idx), L), dtype=model.dtype)
                         beta = self.beta_at(epoch, b + 1, batches)
-                        loss, recon, kl, finite, parts = stepper.gradient(xb, eps, beta, opt.grad_scale)
+                        loss, recon, kl, finite = model.train_step(xb, eps, beta, opt.grad_scale, check=True)
                         if not (finite and math.isfinite(loss)):
                             raise TrainingDiverged(
                                 f"the loss became {'NaN' if math.isnan(loss) else 'infinite'} at epoch {epoch}, "
                                 f"batch {b + 1}; the model keeps its last good weights (try a lower learning rate)")
-                        opt.step(parts, stepper.run_ranges)
+                        opt.step(run=update_ranges)
                         busy += time.perf_counter() - start
                         seen += len(idx)
                         loss_sum += (recon + kl) * len(idx)
@@ -149,7 +148,7 @@ class Trainer:
                 self.epochs_done = epoch
                 yield report
         finally:
-            stepper.close()
+            update_ranges.close()
 
     def evaluate(self, epoch: int | None = None) -> tuple[float, float]:
         """Test-set (reconstruction, KL) per-image means, one z sample each, from a seeded RNG

@@ -212,17 +212,21 @@ class VAE:
         """Per-image -log p(x|z) from decoder outputs; optionally its scaled gradient into grad."""
         return self._recon_nll(out, x, grad, scale, work)
 
-    def train_step(self, x: np.ndarray, eps: np.ndarray, beta: float = 1.0,
-                   grad_scale: float = 1.0) -> tuple[float, float, float]:
+    def train_step(self, x: np.ndarray, eps: np.ndarray, beta: float = 1.0, grad_scale: float = 1.0,
+                   check: bool = False) -> tuple[float, ...]:
         """Forward and backward on one minibatch; fills self.grads with grad_scale * d(mean loss).
 
         x (n, D), eps (n, L) standard normal noise.  The loss is the per-image mean of
-        recon + beta * KL.  Returns (loss, recon, kl) as per-image means.
+        recon + beta * KL.  Returns (loss, recon, kl) as per-image means, and with check=True
+        also whether the gradient is finite.  Over- and underflow are left to that check (and
+        to the loss being non-finite) rather than warned about.
         """
         from .backprop import Replica
 
         if self._trainer_pass is None:
             self._trainer_pass = Replica(self, self.grads)
         n = len(x)
-        recon, kl, _ = self._trainer_pass.step(x, eps, beta, grad_scale / n)
-        return (recon + beta * kl) / n, recon / n, kl / n
+        with np.errstate(over="ignore", invalid="ignore"):
+            recon, kl, finite_check = self._trainer_pass.step(x, eps, beta, grad_scale / n)
+        result = ((recon + beta * kl) / n, recon / n, kl / n)
+        return result + (math.isfinite(finite_check),) if check else result
