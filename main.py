@@ -1,0 +1,71 @@
+"""Latent Lab: train and explore variational autoencoders. `python main.py --help` for options."""
+from __future__ import annotations
+
+import time
+
+T0 = time.perf_counter()
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python main.py", description="Latent Lab: train variational autoencoders "
+                                "on MNIST or your own images and explore their latent space.")
+    p.add_argument("--model", metavar="FILE", help="open a saved model (.npz) at start-up")
+    p.add_argument("--data", metavar="PATH", default="mnist",
+                   help="'mnist' (bundled, the default) or a folder of images / IDX files / .npy arrays")
+    p.add_argument("--epochs", type=int, metavar="N", help="epochs for the next run (default: about a minute on MNIST)")
+    p.add_argument("--latent", type=int, metavar="N", help="latent size for the next run (default 2)")
+    p.add_argument("--hidden", metavar="SIZES", help="hidden layer sizes, e.g. 400 or 512,256 (default 400)")
+    p.add_argument("--train", action="store_true", help="start training as soon as the window is up")
+    p.add_argument("--no-confirm", action="store_true",
+                   help="never ask before discarding an unsaved model (also: LATENT_LAB_NO_CONFIRM=1)")
+    p.add_argument("--startup-time", action="store_true",
+                   help="print the time from launch to window ready, then quit (for benchmarks)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from PyQt5.QtCore import QTimer
+    from vaegui import MainWindow, ensure_app
+
+    app = ensure_app(sys.argv[:1])
+    if args.no_confirm:
+        os.environ["LATENT_LAB_NO_CONFIRM"] = "1"
+    win = MainWindow()
+    if args.epochs:
+        win.panel.epochs_spin.setValue(args.epochs)
+    if args.latent:
+        win.panel.latent_spin.setValue(args.latent)
+    if args.hidden:
+        win.panel.hidden_edit.setText(args.hidden)
+    win.show()
+
+    def after_data() -> None:
+        if args.model:
+            win.open_model(args.model)
+        if args.train:
+            win.start_training()
+
+    if args.data and args.data.lower() != "mnist":
+        def on_loaded() -> None:            # once the folder is in, open / train on it
+            win.dataset_changed.disconnect(on_loaded)
+            after_data()
+        win.dataset_changed.connect(on_loaded)
+        win.load_folder_now(args.data)
+    else:
+        QTimer.singleShot(0, after_data)
+    if args.startup_time:
+        def ready() -> None:
+            print(f"window ready after {time.perf_counter() - T0:.3f} s", flush=True)
+            win.confirm = False
+            win.close()
+        QTimer.singleShot(0, ready)
+    return app.exec_()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Shared test set-up: Qt runs offscreen, QSettings writes to a temporary folder."""
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["LATENT_LAB_NO_CONFIRM"] = "1"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_qsettings(tmp_path_factory):
+    """Keep window geometry and recent folders of test runs out of the user's settings."""
+    from PyQt5.QtCore import QSettings
+    path = str(tmp_path_factory.mktemp("qsettings"))
+    QSettings.setPath(QSettings.NativeFormat, QSettings.UserScope, path)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, path)
+    yield
+
+
+@pytest.fixture(scope="session")
+def small_mnist():
+    """2,000 train / 500 test MNIST images: quick runs through the real worker."""
+    from engine import load_mnist
+    return load_mnist().subset(2000, 500)
+
+
+@pytest.fixture
+def window(qtbot, small_mnist):
+    """A MainWindow on the small MNIST subset with a small, quick model; shut down afterwards."""
+    from vaegui import MainWindow
+    win = MainWindow(dataset=small_mnist, confirm=False)
+    qtbot.addWidget(win)
+    win.panel.hidden_edit.setText("64")
+    win.panel.epochs_spin.setValue(2)
+    win.panel.batch_spin.setValue(100)
+    win.panel.lr_spin.setValue(0.003)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.shutdown()

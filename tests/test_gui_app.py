@@ -1,0 +1,132 @@
+"""Application-level behaviour: command line, settings, unsaved-model questions, continuing a run."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import QMessageBox, QPushButton
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_help_lists_the_options():
+    out = subprocess.run([sys.executable, str(ROOT / "main.py"), "--help"], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0
+    for opt in ("--model FILE", "--data PATH", "--epochs", "--train"):
+        assert opt in out.stdout
+
+
+def test_startup_opens_the_window_and_quits(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, str(ROOT / "main.py"), "--startup-time"], capture_output=True,
+                         text=True, timeout=60, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "window ready after" in out.stdout
+    assert "Traceback" not in out.stderr
+
+
+def test_continue_training_adds_epochs_to_the_same_model(qtbot, window):
+    with qtbot.waitSignal(window.training_finished, timeout=60000):
+        window.start_training()
+    model = window.model
+    window.panel.continue_check.setChecked(True)
+    window.panel.epochs_spin.setValue(1)
+    with qtbot.waitSignal(window.training_finished, timeout=60000):
+        window.start_training()
+    assert window.model is model
+    assert [r.epoch for r in window.trainer.history] == [1, 2, 3]
+    assert window.loss_plots.epochs_plotted == 3
+
+
+def test_close_asks_about_an_unsaved_model(qtbot, window, monkeypatch):
+    window.confirm = True
+    window.panel.epochs_spin.setValue(50)
+    qtbot.mouseClick(window.findChild(QPushButton, "startButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.dirty, timeout=10000)
+    answers = iter([QMessageBox.Cancel, QMessageBox.Discard])
+    asked = []
+    monkeypatch.setattr(QMessageBox, "exec_", lambda self: asked.append(self.text()) or next(answers))
+    window.close()
+    assert window.isVisible() and window.training.running        # Cancel: nothing happened
+    window.close()
+    assert not window.isVisible() and not window.training.running
+    assert len(asked) == 2 and "not been saved" in asked[0]
+
+
+def test_geometry_and_recent_folders_are_remembered(qtbot, window, tmp_path, small_mnist):
+    from vaegui import MainWindow
+    window.resize(1111, 777)
+    window._remember_folder(str(tmp_path))
+    window.close()
+    again = MainWindow(dataset=small_mnist, confirm=False)
+    qtbot.addWidget(again)
+    assert again.size().width() == 1111
+    assert str(tmp_path) in again._recent_folders()
+    assert [a.text() for a in again.recent_menu.actions()][0] == str(tmp_path)
+
+
+def test_latent_size_one_trains_and_explores(qtbot, window):
+    window.panel.latent_spin.setValue(1)
+    window.panel.epochs_spin.setValue(1)
+    with qtbot.waitSignal(window.training_finished, timeout=60000) as blocker:
+        window.start_training()
+    assert blocker.args[0] == "completed"
+    window.explorer.on_clicked(0.7, 0.0)
+    assert window.image_panel.decoded.image() is not None
+
+
+def test_folder_dialog_suggests_the_scanned_size(qtbot, tmp_path):
+    from PIL import Image
+    from vaegui.folder_dialog import FolderOptionsDialog
+    for i in range(4):
+        Image.fromarray(np.zeros((24, 18), np.uint8)).save(tmp_path / f"{i}.png")
+    dlg = FolderOptionsDialog(str(tmp_path))
+    qtbot.addWidget(dlg)
+    assert (dlg.width_spin.value(), dlg.height_spin.value()) == (18, 24)
+    path, size, invert, frac = dlg.options()
+    assert path == str(tmp_path) and size == (24, 18) and invert is None and frac == pytest.approx(0.1)
+    for w in (dlg.path_edit, dlg.width_spin, dlg.height_spin, dlg.invert_combo, dlg.test_spin):
+        assert w.toolTip()
+
+
+def test_divergence_is_reported_and_the_model_kept(qtbot, window, monkeypatch):
+    from engine import Trainer, TrainingDiverged
+    real_run = Trainer.run
+
+    def run_then_diverge(self):
+        for i, report in enumerate(real_run(self)):
+            yield report
+            if i == 5:
+                raise TrainingDiverged("the loss became NaN at epoch 1, batch 6")
+    monkeypatch.setattr(Trainer, "run", run_then_diverge)
+    with qtbot.waitSignal(window.training_finished, timeout=30000) as blocker:
+        window.start_training()
+    assert blocker.args[0] == "diverged"
+    assert "diverged" in window.status_text()
+    assert window.findChild(QPushButton, "startButton").isEnabled()
+    window.explorer.on_clicked(0.0, 0.0)
+    assert window.image_panel.decoded.image() is not None
+
+
+def test_a_broken_model_file_is_reported(qtbot, window, tmp_path):
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(b"PK\x03\x04 this is not a model")
+    assert not window.open_model(str(bad))
+    assert "Could not open broken.npz" in window.status_text()
+    assert window.model is None
+
+
+def test_menu_actions_start_and_stop_a_run(qtbot, window):
+    from PyQt5.QtWidgets import QAction
+    window.panel.epochs_spin.setValue(50)
+    start = window.findChild(QAction, "startAction")
+    stop = window.findChild(QAction, "stopAction")
+    with qtbot.waitSignal(window.training_finished, timeout=30000) as blocker:
+        start.trigger()
+        qtbot.waitUntil(lambda: window.loss_plots.batches_plotted > 0, timeout=10000)
+        stop.trigger()
+    assert blocker.args[0] == "stopped"

@@ -1,0 +1,105 @@
+"""A folder of the user's images through the app's own code path: load, report skips, train."""
+import numpy as np
+import pytest
+from PIL import Image
+from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import QPushButton
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENT_LAB_CACHE", str(tmp_path / "cache"))
+
+
+def make_folder(root, n_per_class=30, size=(20, 16)):
+    """Two classes of dark-on-light shapes (bars and blobs), 20 wide x 16 high, plus a broken file."""
+    rng = np.random.default_rng(0)
+    w, h = size
+    for cls in ("bars", "blobs"):
+        (root / cls).mkdir(parents=True)
+        for i in range(n_per_class):
+            img = np.full((h, w), 255, np.uint8)
+            if cls == "bars":
+                x = rng.integers(2, w - 4)
+                img[2:h - 2, x:x + 3] = 0
+            else:
+                cy, cx = rng.integers(5, h - 5), rng.integers(5, w - 5)
+                yy, xx = np.mgrid[:h, :w]
+                img[(yy - cy) ** 2 + (xx - cx) ** 2 < 12] = 0
+            Image.fromarray(img).save(root / cls / f"{i:03d}.png")
+    (root / "bars" / "broken.png").write_bytes(b"not a png at all")
+    return root
+
+
+def test_load_folder_and_train_one_epoch(qtbot, window, tmp_path):
+    folder = make_folder(tmp_path / "shapes")
+    with qtbot.waitSignal(window.dataset_changed, timeout=30000):
+        window.load_folder_now(str(folder), image_size=(16, 20), invert=None, test_fraction=0.2)
+    ds = window.dataset
+    assert ds.image_shape == (16, 20)
+    assert len(ds.x_train) + len(ds.x_test) == 60
+    assert ds.x_train.mean() < 0.5                        # auto-inverted: bright ink on dark
+    status = window.status_text()
+    assert "60 images loaded, 1 skipped" in status
+    assert window.details_button.isVisible()
+    assert window._last_skipped[0][0].endswith("broken.png")
+    assert window.panel.dataset_combo.currentText() == "shapes"
+    # gallery thumbnails and draw pad at the folder's shape
+    assert window.gallery.count() == min(40, len(ds.x_test))
+    assert window.draw_pad.image_shape == (16, 20)
+    assert window.draw_pad.image().shape == (320,)
+
+    window.panel.epochs_spin.setValue(1)
+    window.panel.batch_spin.setValue(16)
+    with qtbot.waitSignal(window.training_finished, timeout=30000) as blocker:
+        qtbot.mouseClick(window.findChild(QPushButton, "startButton"), Qt.LeftButton)
+    assert blocker.args[0] == "completed"
+    assert window.loss_plots.epochs_plotted == 1
+    assert window.model.config.image_shape == (16, 20)
+    window.explorer.on_clicked(0.0, 0.0)
+    assert window.image_panel.decoded.image().shape == (16, 20)
+    window.explorer.show_test_image(0)
+    assert window.image_panel.reconstruction.image().shape == (16, 20)
+
+
+def test_unlabelled_folder_scatters_in_one_colour(qtbot, window, tmp_path):
+    root = tmp_path / "flat"
+    root.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 255, (12, 12), dtype=np.uint8)).save(root / f"{i}.png")
+    with qtbot.waitSignal(window.dataset_changed, timeout=30000):
+        window.load_folder_now(str(root), image_size=(12, 12), test_fraction=0.25)
+    assert not window.dataset.labelled
+    assert window.latent_view.n_colours == 1
+    assert "12 images loaded" in window.status_text()
+
+
+def test_failed_load_keeps_the_previous_data(qtbot, window, tmp_path):
+    before = window.dataset
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with qtbot.waitSignal(window.folders.failed, timeout=30000):
+        window.load_folder_now(str(empty))
+    assert window.dataset is before
+    assert "Could not load empty" in window.status_text()
+    assert "stays loaded" in window.status_text()
+
+
+def test_cancel_keeps_the_previous_data(qtbot, window, tmp_path):
+    before = window.dataset
+    folder = make_folder(tmp_path / "shapes", n_per_class=5)
+    with qtbot.waitSignal(window.folders.failed, timeout=30000) as blocker:
+        window.load_folder_now(str(folder))
+        window.folders.cancel()
+    assert blocker.args[1] == "cancelled"
+    assert window.dataset is before
+
+
+def test_skipped_files_dialog_lists_each_file_and_why(qtbot):
+    from vaegui.folder_dialog import SkippedDialog
+    dlg = SkippedDialog([("a/broken.png", "not an image"), ("b/empty.jpg", "empty file")])
+    qtbot.addWidget(dlg)
+    t = dlg.table
+    assert t.rowCount() == 2
+    assert (t.item(0, 0).text(), t.item(0, 1).text()) == ("a/broken.png", "not an image")

@@ -1,0 +1,88 @@
+"""Showing NumPy images in Qt: float arrays in [0, 1] -> QImage, and a widget that paints one.
+
+Every image the GUI shows (decoded points, reconstructions, the draw pad's input, gallery
+thumbnails) goes through `to_qimage`, so the grey mapping is the same everywhere.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PyQt5.QtCore import QRectF, QSize, Qt
+from PyQt5.QtGui import QColor, QImage, QPainter, QPixmap
+from PyQt5.QtWidgets import QSizePolicy, QWidget
+
+
+def to_uint8(img: np.ndarray) -> np.ndarray:
+    """(H, W) float in [0, 1] -> (H, W) uint8, C-contiguous."""
+    return np.ascontiguousarray(np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8))
+
+
+def to_qimage(img: np.ndarray) -> QImage:
+    """(H, W) float image in [0, 1] -> an 8-bit greyscale QImage that owns its pixels."""
+    a = to_uint8(img)
+    h, w = a.shape
+    return QImage(a.data, w, h, w, QImage.Format_Grayscale8).copy()
+
+
+def to_pixmap(img: np.ndarray, size: int) -> QPixmap:
+    """A square-ish thumbnail: the image scaled so its longer side is `size` pixels."""
+    q = to_qimage(img)
+    return QPixmap.fromImage(q.scaled(size, size, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+
+
+class ImageWidget(QWidget):
+    """Paints one greyscale image scaled to fit, aspect kept, with a caption under it.
+
+    `image()` returns exactly the array last given to `set_image` (tests compare it with the
+    engine's output), or None when the widget is empty.
+    """
+
+    def __init__(self, caption: str = "", min_size: int = 96, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._array: np.ndarray | None = None
+        self._qimage: QImage | None = None
+        self._caption = caption
+        self._placeholder = "—"
+        self._min = min_size
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setMinimumSize(min_size, min_size + 18)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(self._min * 2, self._min * 2 + 18)
+
+    def set_image(self, img: np.ndarray | None) -> None:
+        """Show `img` ((H, W) float in [0, 1]); None clears the widget."""
+        self._array = None if img is None else np.asarray(img)
+        self._qimage = None if img is None else to_qimage(self._array)
+        self.update()
+
+    def image(self) -> np.ndarray | None:
+        return self._array
+
+    def set_caption(self, text: str) -> None:
+        self._caption = text
+        self.update()
+
+    def set_placeholder(self, text: str) -> None:
+        self._placeholder = text
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        p = QPainter(self)
+        r = self.rect()
+        text_h = 18 if self._caption else 0
+        area = QRectF(r.x() + 2, r.y() + 2, r.width() - 4, r.height() - 4 - text_h)
+        p.fillRect(area, QColor(20, 20, 24))
+        if self._qimage is not None:
+            iw, ih = self._qimage.width(), self._qimage.height()
+            scale = min(area.width() / iw, area.height() / ih)
+            w, h = iw * scale, ih * scale
+            target = QRectF(area.x() + (area.width() - w) / 2, area.y() + (area.height() - h) / 2, w, h)
+            p.setRenderHint(QPainter.SmoothPixmapTransform, False)
+            p.drawImage(target, self._qimage)
+        else:
+            p.setPen(QColor(140, 140, 150))
+            p.drawText(area, Qt.AlignCenter | Qt.TextWordWrap, self._placeholder)
+        if self._caption:
+            p.setPen(self.palette().windowText().color())
+            p.drawText(QRectF(r.x(), r.bottom() - text_h, r.width(), text_h), Qt.AlignCenter, self._caption)
+        p.end()

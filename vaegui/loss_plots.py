@@ -1,0 +1,214 @@
+"""Live loss curves: smoothed batch loss, reconstruction and KL, and the test loss per epoch.
+
+Items are created once; updates only call setData on them. The batch history lives in a
+preallocated NumPy buffer that doubles when full (pyqtgraph's scrollingPlots pattern).
+
+Training shares two cores with the GUI, so drawing is kept cheap: new batches are buffered
+and the curves redrawn by a timer at most REDRAW_MS apart; during a run the x axis spans the
+whole run from the start (no axis relayout per update) and the y range only moves when it
+changes by more than a few percent.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt5.QtCore import QTimer
+from PyQt5.QtWidgets import QVBoxLayout, QWidget
+
+SMOOTHING = 0.05  # EMA weight of the newest batch
+REDRAW_MS = 250   # batch curves are redrawn at most 4 times a second
+
+
+class GrowingBuffer:
+    """Rows of floats appended in chunks; `view()` is the filled part (no copy)."""
+
+    def __init__(self, columns: int, capacity: int = 4096) -> None:
+        self._data = np.empty((capacity, columns), dtype=np.float64)
+        self.n = 0
+
+    def append(self, rows: np.ndarray) -> None:
+        rows = np.atleast_2d(rows)
+        need = self.n + len(rows)
+        if need > len(self._data):
+            cap = max(need, 2 * len(self._data))
+            grown = np.empty((cap, self._data.shape[1]), dtype=np.float64)
+            grown[: self.n] = self._data[: self.n]
+            self._data = grown
+        self._data[self.n: need] = rows
+        self.n = need
+
+    def view(self) -> np.ndarray:
+        return self._data[: self.n]
+
+    def clear(self) -> None:
+        self.n = 0
+
+
+class LossPlots(QWidget):
+    """Two stacked plots sharing the epoch axis: losses (lossPlot) and KL (klPlot)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        self.loss_plot = pg.PlotWidget()
+        self.loss_plot.setObjectName("lossPlot")
+        self.loss_plot.setToolTip("Negative ELBO per image (nats): smoothed batch loss, its reconstruction "
+                                  "part, and the test loss after each epoch")
+        self.kl_plot = pg.PlotWidget()
+        self.kl_plot.setObjectName("klPlot")
+        self.kl_plot.setToolTip("KL divergence from the prior per image (nats), smoothed over batches")
+        lay.addWidget(self.loss_plot, 3)
+        lay.addWidget(self.kl_plot, 2)
+        lp, kp = self.loss_plot.getPlotItem(), self.kl_plot.getPlotItem()
+        lp.setLabel("left", "loss (nats)")
+        kp.setLabel("left", "KL (nats)")
+        kp.setLabel("bottom", "epoch")
+        kp.setXLink(lp)
+        for plot in (lp, kp):
+            plot.getAxis("bottom").enableAutoSIPrefix(False)
+            plot.getAxis("left").enableAutoSIPrefix(False)
+        lp.showGrid(x=True, y=True, alpha=0.2)
+        kp.showGrid(x=True, y=True, alpha=0.2)
+        lp.addLegend(offset=(-6, 6), labelTextSize="8pt", brush=(0, 0, 0, 140), verSpacing=-6)
+        # (batch x, loss, recon, kl, loss_ema, recon_ema, kl_ema)
+        self.batch_buf = GrowingBuffer(7)
+        # (epoch, train loss, test loss)
+        self.epoch_buf = GrowingBuffer(3, capacity=256)
+        self._ema: np.ndarray | None = None
+        self.raw_curve = lp.plot(pen=pg.mkPen((90, 140, 220, 45), width=1))
+        self.loss_curve = lp.plot(pen=pg.mkPen((90, 160, 255), width=2), name="batch loss (smoothed)")
+        self.recon_curve = lp.plot(pen=pg.mkPen((255, 170, 60), width=2), name="reconstruction")
+        self.train_epoch_curve = lp.plot(pen=None, symbol="s", symbolSize=6, symbolBrush=(200, 200, 200),
+                                         name="train loss / epoch")
+        self.test_curve = lp.plot(pen=pg.mkPen((80, 220, 120), width=2), symbol="o", symbolSize=7,
+                                  symbolBrush=(80, 220, 120), name="test loss / epoch")
+        self.train_epoch_curve.setZValue(10)
+        self.test_curve.setZValue(11)
+        self.kl_curve = kp.plot(pen=pg.mkPen((230, 90, 200), width=2))
+        # Until the user zooms the loss plot, its y range leaves out the first batches' transient
+        # (loss ~550 falling to ~160 within a fraction of an epoch) so the later curve is readable.
+        self._auto_y = True
+        self._dirty = False
+        self._redraw_timer = QTimer(self, interval=REDRAW_MS)
+        self._redraw_timer.timeout.connect(self._on_redraw_timer)
+        self._redraw_timer.start()
+        lp.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
+        lp.getViewBox().sigStateChanged.connect(self._on_state_changed)
+        for c in (self.raw_curve, self.loss_curve, self.recon_curve, self.kl_curve):
+            c.setDownsampling(auto=True, method="peak")
+            c.setClipToView(True)
+            c.setSkipFiniteCheck(True)
+
+    def _on_manual_range(self, *_) -> None:
+        self._auto_y = False
+
+    def _on_state_changed(self, vb) -> None:
+        if vb.state["autoRange"][1]:          # the "A" button or View All: our y range again
+            self._auto_y = True
+
+    def _fit_y(self) -> None:
+        """y range: from the lowest curve to the 97th percentile of the smoothed loss."""
+        if not self._auto_y:
+            return
+        v = self.batch_buf.view()
+        e = self.epoch_buf.view()
+        if len(v) < 30 and len(e) == 0:
+            return
+        vals = [v[:, 5].min()] if len(v) else []
+        top = [np.percentile(v[:, 4], 97)] if len(v) else []
+        if len(e):
+            vals.append(e[:, 1:].min())
+            top.append(e[:, 2].max())
+        recon = self.recon_curve.getData()[1]
+        if recon is not None and len(recon):
+            vals.append(float(np.min(recon)))
+        lo, hi = min(vals), max(top)
+        pad = 0.08 * (hi - lo) + 1e-6
+        lo, hi = lo - pad, hi + pad
+        vb = self.loss_plot.getViewBox()
+        (cur_lo, cur_hi) = vb.viewRange()[1]
+        tol = 0.04 * (hi - lo)
+        if vb.state["autoRange"][1] or abs(cur_lo - lo) > tol or abs(cur_hi - hi) > tol:
+            vb.setYRange(lo, hi, padding=0)
+
+    def begin_run(self, first_epoch: int, last_epoch: int) -> None:
+        """Fix the x axis to the whole run, so it does not re-layout while the curves grow."""
+        lo = 0.0 if self.batch_buf.n == 0 and self.epoch_buf.n == 0 else None
+        x0 = lo if lo is not None else min(first_epoch - 1, float(self.batch_buf.view()[0, 0])
+                                           if self.batch_buf.n else first_epoch - 1)
+        self.loss_plot.getViewBox().setXRange(x0, last_epoch, padding=0.02)
+
+    def _on_redraw_timer(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self._redraw_batches()
+
+    def clear(self) -> None:
+        self._auto_y = True
+        self.batch_buf.clear()
+        self.epoch_buf.clear()
+        self._ema = None
+        for c in (self.raw_curve, self.loss_curve, self.recon_curve, self.kl_curve,
+                  self.train_epoch_curve, self.test_curve):
+            c.setData([], [])
+
+    def add_batches(self, chunk: np.ndarray) -> None:
+        """chunk: (k, 4) rows [x in epochs, loss, recon, kl] of consecutive batches."""
+        rows = np.empty((len(chunk), 7))
+        rows[:, :4] = chunk
+        ema = chunk[0, 1:4].copy() if self._ema is None else self._ema
+        for i in range(len(chunk)):
+            ema = ema + SMOOTHING * (chunk[i, 1:4] - ema)
+            rows[i, 4:] = ema
+        self._ema = ema
+        self.batch_buf.append(rows)
+        self._dirty = True
+
+    def flush(self) -> None:
+        """Draw any buffered batches now (end of a run, tests)."""
+        if self._dirty:
+            self._dirty = False
+            self._redraw_batches()
+
+    def _redraw_batches(self) -> None:
+        v = self.batch_buf.view()
+        x = v[:, 0]
+        self.raw_curve.setData(x, v[:, 1])
+        self.loss_curve.setData(x, v[:, 4])
+        self.recon_curve.setData(x, v[:, 5])
+        self.kl_curve.setData(x, v[:, 6])
+        self._fit_y()
+
+    def add_epoch(self, report) -> None:
+        """An EpochReport: one point on the train and test loss curves."""
+        self.flush()
+        self.epoch_buf.append(np.array([report.epoch, report.train_loss, report.test_loss]))
+        self._redraw_epochs()
+
+    def _redraw_epochs(self) -> None:
+        v = self.epoch_buf.view()
+        self.train_epoch_curve.setData(v[:, 0], v[:, 1])
+        self.test_curve.setData(v[:, 0], v[:, 2])
+        self._fit_y()
+
+    def show_history(self, history) -> None:
+        """Epoch-level curves of a loaded model (no batch history is stored in a model file)."""
+        self.clear()
+        self.loss_plot.getViewBox().enableAutoRange(x=True)
+        for r in history:
+            self.epoch_buf.append(np.array([r.epoch, r.train_loss, r.test_loss]))
+        if history:
+            self.kl_curve.setData([r.epoch for r in history], [r.kl for r in history])
+            self.recon_curve.setData([r.epoch for r in history], [r.recon for r in history])
+        self._redraw_epochs()
+
+    @property
+    def epochs_plotted(self) -> int:
+        return self.epoch_buf.n
+
+    @property
+    def batches_plotted(self) -> int:
+        """Batches received (drawn at the next redraw tick, or on flush())."""
+        return self.batch_buf.n

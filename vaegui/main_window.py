@@ -1,0 +1,799 @@
+"""Latent Lab's main window: docks around the latent map, menus, status bar, settings.
+
+MainWindow wires the panels together; the training run lives in TrainingController (a worker
+thread), the latent-map logic in Explorer, data-folder loading in FolderLoader. The window
+itself does no maths and no training work.
+"""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+from PyQt5.QtCore import QByteArray, QSettings, Qt, pyqtSignal
+from PyQt5.QtGui import QKeySequence
+from PyQt5.QtWidgets import (QAction, QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow,
+                             QMessageBox, QPushButton, QScrollArea, QWidget)
+
+from .dims_panel import LatentDimsPanel
+from .draw_pad import DrawPadPanel
+from .explorer import Explorer, MapWidget, scatter_subset
+from .folder_dialog import FolderLoader
+from .gallery import GalleryPanel
+from .image_panel import ImagePanel
+from .images import to_qimage
+from .interpolation import InterpolationPanel
+from .loss_plots import LossPlots
+from .training_controller import TrainingController
+from .training_panel import TrainingPanel
+
+APP_NAME = "Latent Lab"
+ORG_NAME = "LatentLab"
+MAX_RECENT = 8
+_MNIST_CACHE: dict[str, object] = {}
+
+
+def load_default_dataset():
+    """The bundled MNIST, loaded once per process."""
+    if "mnist" not in _MNIST_CACHE:
+        from engine import load_mnist
+        _MNIST_CACHE["mnist"] = load_mnist()
+    return _MNIST_CACHE["mnist"]
+
+
+GENERIC_FOLDER_NAMES = {"train", "test", "val", "valid", "images", "imgs", "img", "data", "dataset", "png"}
+
+
+def folder_label(path: str) -> str:
+    """A short name for a data folder: its name, with parents while those are generic
+    ("caltech101_silhouettes/images/train", "frey_faces/images", "digits")."""
+    parts = [p for p in Path(path).parts if p not in ("/", "")]
+    if not parts:
+        return str(path)
+    keep = [parts.pop()]
+    while parts and keep[0].lower() in GENERIC_FOLDER_NAMES and len(keep) < 3:
+        keep.insert(0, parts.pop())
+    return "/".join(keep)
+
+
+def _describe(ds) -> str:
+    h, w = ds.image_shape
+    labels = f"{len(ds.class_names)} classes" if ds.labelled and ds.class_names else "unlabelled"
+    return f"{len(ds.x_train):,} train / {len(ds.x_test):,} test images, {w}×{h} px, {labels}"
+
+
+class MainWindow(QMainWindow):
+    """The whole application window.
+
+    Parameters
+    ----------
+    dataset : engine.Dataset, optional
+        Data to start with (default: the bundled MNIST).
+    confirm : bool, optional
+        Interactive: ask before discarding an unsaved model and show warnings in message boxes
+        (default: yes, unless the environment variable LATENT_LAB_NO_CONFIRM=1). With False,
+        every outcome still reaches the status bar; tests use that.
+    """
+
+    training_finished = pyqtSignal(str)
+    dataset_changed = pyqtSignal()
+    model_changed = pyqtSignal()
+
+    def __init__(self, dataset=None, confirm: bool | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(APP_NAME)
+        self.confirm = (os.environ.get("LATENT_LAB_NO_CONFIRM", "") != "1") if confirm is None else confirm
+        self.settings = QSettings(ORG_NAME, APP_NAME)
+        self.model = None            # the model being trained or explored
+        self.trainer = None          # its Trainer (None for a model opened from a file)
+        self.model_file = None       # the ModelFile it was opened from, if any
+        self.model_path: str | None = None
+        self.dirty = False           # trained since last save
+        self.scatter_updates = 0
+        self.epochs_received = 0
+        self._datasets: list[tuple[str, object, str | None]] = []   # (label, Dataset, folder path)
+        self.dataset = None
+        self._close_accepted = False   # the user already agreed to close (do not ask twice)
+        self._pending_model = None     # (ModelFile, path) waiting for its data folder to load
+        self._last_skipped: list = []
+
+        self._build_panels()
+        self._build_docks()
+        self._build_actions()
+        self._build_status_bar()
+        self.training = TrainingController(self)
+        self.explorer.manifold_params_changed.connect(self.training.set_manifold_params)
+        self._connect_training()
+        self.folders = FolderLoader(self)
+        self.folders.loaded.connect(self._on_folder_loaded)
+        self.folders.failed.connect(self._on_folder_failed)
+        self._fit_to_screen(1600, 1000)
+        self._restore_settings()
+        if dataset is None:
+            dataset = load_default_dataset()
+        self.add_dataset("MNIST" if dataset.name == "mnist" else dataset.name, dataset, None)
+        self.show_status(f"Ready — {_describe(dataset)}. Press Start to train.")
+
+    # ------------------------------------------------------------------ construction
+    def _build_panels(self) -> None:
+        self.panel = TrainingPanel()
+        self.loss_plots = LossPlots()
+        self.map = MapWidget()
+        self.image_panel = ImagePanel()
+        self.gallery_panel = GalleryPanel()
+        self.interp_panel = InterpolationPanel()
+        self.draw_panel = DrawPadPanel()
+        self.dims_panel = LatentDimsPanel()
+        self.explorer = Explorer(self.map, self.image_panel, self.gallery_panel, self.interp_panel,
+                                 self.draw_panel, self.dims_panel)
+        self.explorer.status.connect(self.show_status)
+        self.setCentralWidget(self.map)
+        self.panel.start_requested.connect(self.start_training)
+        self.panel.pause_toggled.connect(self._on_pause_toggled)
+        self.panel.stop_requested.connect(self.stop_training)
+        self.panel.dataset_selected.connect(self._on_dataset_selected)
+        self.panel.open_folder_requested.connect(self.open_folder)
+
+    # convenient names for tests and scripts
+    @property
+    def latent_view(self):
+        return self.map.view
+
+    @property
+    def gallery(self):
+        return self.gallery_panel.list
+
+    @property
+    def draw_pad(self):
+        return self.draw_panel.canvas
+
+    def _dock(self, title: str, name: str, widget: QWidget, area, scroll: bool = False) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        if scroll:
+            sa = QScrollArea()
+            sa.setWidgetResizable(True)
+            sa.setWidget(widget)
+            sa.setFrameShape(QScrollArea.NoFrame)
+            widget = sa
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks)
+        self.dock_training = self._dock("Training", "trainingDock", self.panel, Qt.LeftDockWidgetArea, True)
+        self.dock_dims = self._dock("Latent dimensions", "dimsDock", self.dims_panel, Qt.LeftDockWidgetArea)
+        self.dock_inspector = self._dock("Inspector", "inspectorDock", self.image_panel, Qt.RightDockWidgetArea)
+        self.dock_draw = self._dock("Draw pad", "drawDock", self.draw_panel, Qt.RightDockWidgetArea)
+        self.dock_losses = self._dock("Loss curves", "lossDock", self.loss_plots, Qt.BottomDockWidgetArea)
+        self.dock_gallery = self._dock("Gallery", "galleryDock", self.gallery_panel, Qt.BottomDockWidgetArea)
+        self.dock_interp = self._dock("Interpolation", "interpDock", self.interp_panel, Qt.BottomDockWidgetArea)
+        self.splitDockWidget(self.dock_losses, self.dock_gallery, Qt.Horizontal)
+        self.splitDockWidget(self.dock_gallery, self.dock_interp, Qt.Vertical)
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
+        self._default_state = None
+        self._sized = False
+
+    def _default_dock_sizes(self) -> None:
+        """Dock sizes for a first start (and Reset layout): they need the window's real size."""
+        w = self.width()
+        self.resizeDocks([self.dock_training, self.dock_inspector], [300, 310], Qt.Horizontal)
+        self.resizeDocks([self.dock_training, self.dock_dims], [700, 160], Qt.Vertical)
+        self.resizeDocks([self.dock_inspector, self.dock_draw], [560, 340], Qt.Vertical)
+        self.resizeDocks([self.dock_losses], [330], Qt.Vertical)
+        self.resizeDocks([self.dock_losses, self.dock_gallery], [int(0.55 * (w - 610)), int(0.45 * (w - 610))],
+                         Qt.Horizontal)
+        self.resizeDocks([self.dock_gallery, self.dock_interp], [200, 130], Qt.Vertical)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            if not self._restored:
+                self._default_dock_sizes()
+                self._default_state = self.saveState()
+
+    def reset_layout(self) -> None:
+        for d in self.findChildren(QDockWidget):
+            d.setVisible(True)
+            d.setFloating(False)
+        if self._default_state is not None:
+            self.restoreState(self._default_state)
+        self._default_dock_sizes()
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "", name: str = "") -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        a.setToolTip(tip or text)
+        a.setStatusTip(tip or text)
+        if name:
+            a.setObjectName(name)
+        a.triggered.connect(slot)
+        self.addAction(a)
+        return a
+
+    def _build_actions(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        f.setToolTipsVisible(True)
+        self.open_model_action = self._action("&Open model…", self.open_model, QKeySequence.Open,
+                                              "Open a saved model (.npz)", "openModelAction")
+        self.save_model_action = self._action("&Save model", self.save_model, QKeySequence.Save,
+                                              "Save the current model", "saveModelAction")
+        self.save_as_action = self._action("Save model &as…", lambda: self.save_model(ask=True),
+                                           "Ctrl+Shift+S", "Save the current model under a new name", "saveAsAction")
+        self.open_folder_action = self._action("Open &folder…", self.open_folder, "Ctrl+Shift+O",
+                                               "Load a folder of your images as a data set", "openFolderAction")
+        self.use_mnist_action = self._action("Use &MNIST", self.use_mnist, None,
+                                             "Switch back to the bundled MNIST", "useMnistAction")
+        for a in (self.open_model_action, self.save_model_action, self.save_as_action):
+            f.addAction(a)
+        f.addSeparator()
+        f.addAction(self.open_folder_action)
+        self.recent_menu = f.addMenu("Recent folders")
+        self.recent_menu.setToolTipsVisible(True)
+        f.addAction(self.use_mnist_action)
+        f.addSeparator()
+        self.export_view_action = self._action("Export view as PNG…", self.export_view, None,
+                                               "Save the latent map as shown as a PNG", "exportViewAction")
+        self.export_manifold_action = self._action("Export manifold as PNG…", self.export_manifold, None,
+                                                   "Save the decoded manifold mosaic at full resolution",
+                                                   "exportManifoldAction")
+        self.export_csv_action = self._action("Export loss history as CSV…", self.export_history, None,
+                                              "Save the per-epoch losses as a CSV file", "exportCsvAction")
+        for a in (self.export_view_action, self.export_manifold_action, self.export_csv_action):
+            f.addAction(a)
+        f.addSeparator()
+        f.addAction(self._action("&Quit", self.close, QKeySequence.Quit, "Close Latent Lab", "quitAction"))
+        t = mb.addMenu("&Training")
+        t.setToolTipsVisible(True)
+        t.addAction(self._action("&Start", self.start_training, "Ctrl+Return", "Train a new model", "startAction"))
+        t.addAction(self._action("&Pause / Resume", self.panel.pause_button.click, "Ctrl+P",
+                                 "Pause or resume the current run", "pauseAction"))
+        t.addAction(self._action("S&top", self.stop_training, "Ctrl+.", "Stop the current run", "stopAction"))
+        v = mb.addMenu("&View")
+        for d in (self.dock_training, self.dock_dims, self.dock_inspector, self.dock_draw, self.dock_losses,
+                  self.dock_gallery, self.dock_interp):
+            v.addAction(d.toggleViewAction())
+        v.addSeparator()
+        v.addAction(self._action("Reset layout", self.reset_layout, None,
+                                 "Put every panel back where it started", "resetLayoutAction"))
+        h = mb.addMenu("&Help")
+        h.addAction(self._action("&About Latent Lab", self._about, None, "About this program", "aboutAction"))
+        self._refresh_recent_menu()
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.status_label = QLabel("", objectName="statusLabel")
+        self.status_label.setToolTip("What happened last")
+        sb.addWidget(self.status_label, 1)
+        self.details_button = QPushButton("Details…", objectName="skippedDetailsButton")
+        self.details_button.setToolTip("List the files of the last folder load that were skipped, and why")
+        self.details_button.setFlat(True)
+        self.details_button.setVisible(False)
+        self.details_button.clicked.connect(self._show_skipped)
+        sb.addPermanentWidget(self.details_button)
+        self.model_label = QLabel("No model", objectName="modelLabel")
+        self.model_label.setToolTip("The model the explorer shows, and whether it is saved")
+        sb.addPermanentWidget(self.model_label)
+
+    def _update_map_info(self) -> None:
+        """The map's corner note: which model it shows, and whether it fits the data set."""
+        if self.model is None:
+            self.map.info.setText("")
+            return
+        h, w = self.model.config.image_shape
+        text = f"{self.model.config.latent_dim}-D latent · {w}×{h} images"
+        if self.dataset is not None and tuple(self.dataset.image_shape) != (h, w):
+            dh, dw = self.dataset.image_shape
+            text += f" — the data set has {dw}×{dh} images: Start trains a model for it"
+        self.map.info.setText(text)
+
+    def show_status(self, text: str) -> None:
+        """The status bar's message: what happened last."""
+        self.status_label.setText(text)
+
+    def status_text(self) -> str:
+        return self.status_label.text()
+
+    def _update_model_label(self) -> None:
+        self._update_map_info()
+        if self.model is None:
+            self.model_label.setText("No model")
+            return
+        c = self.model.config
+        name = Path(self.model_path).name if self.model_path else "unsaved model"
+        star = " *" if self.dirty else ""
+        self.model_label.setText(f"{name}{star} · {c.latent_dim}-D latent · hidden {','.join(map(str, c.hidden))}")
+        self.setWindowTitle(f"{APP_NAME} — {name}{star}")
+
+    # ------------------------------------------------------------------ data sets
+    def add_dataset(self, label: str, dataset, folder: str | None) -> None:
+        """Add a data set to the dataset chooser and switch to it."""
+        self._datasets.append((label, dataset, folder))
+        self.panel.dataset_combo.addItem(label)
+        self.panel.dataset_combo.setItemData(self.panel.dataset_combo.count() - 1,
+                                             folder or "the bundled MNIST", Qt.ToolTipRole)
+        self.set_dataset(len(self._datasets) - 1)
+
+    def set_dataset(self, index: int) -> None:
+        label, ds, _ = self._datasets[index]
+        self.dataset = ds
+        self.panel.dataset_combo.setCurrentIndex(index)
+        self.panel.dataset_info.setText(_describe(ds))
+        compatible = self.model is None or self.model.config.image_shape == tuple(ds.image_shape)
+        self.explorer.set_dataset(ds if compatible else None)
+        self._update_map_info()
+        if self.model is not None and compatible:
+            self.explorer.compute_scatter()
+        elif not compatible:
+            h, w = self.model.config.image_shape
+            self.show_status(f"Switched to {label}; the current model expects {w}×{h} images, so the "
+                             f"gallery and scatter are empty until you train a model on {label}")
+        self.dataset_changed.emit()
+
+    def _on_dataset_selected(self, index: int) -> None:
+        if 0 <= index < len(self._datasets) and self._datasets[index][1] is not self.dataset:
+            self.set_dataset(index)
+            self.show_status(f"Data set: {self._datasets[index][0]} — {_describe(self.dataset)}")
+
+    def use_mnist(self) -> None:
+        for i, (_, ds, folder) in enumerate(self._datasets):
+            if folder is None and ds.name == "mnist":
+                self.set_dataset(i)
+                self.show_status(f"Data set: MNIST — {_describe(ds)}")
+                return
+        self.add_dataset("MNIST", load_default_dataset(), None)
+
+    def open_folder(self, path: str | bool | None = None) -> None:
+        """Ask for a folder and its options (starting at `path` or the last folder), then load it
+        in a worker thread. (QAction.triggered passes a bool here: it is ignored.)"""
+        if self.training.running:
+            self.show_status("Stop training before loading another data set")
+            return
+        start = path if isinstance(path, str) and path else (self._recent_folders() or [""])[0]
+        self.folders.ask_and_load(self, start)
+
+    def load_folder_now(self, path: str, image_size=None, invert=None, test_fraction: float = 0.1) -> None:
+        """Load a folder without the dialog (--data, recent folders, tests)."""
+        self.folders.load(self, path, image_size, invert, test_fraction)
+
+    def _on_folder_loaded(self, path: str, result) -> None:
+        ds = result.dataset
+        self._last_skipped = list(result.skipped)
+        label = folder_label(path)
+        self._remember_folder(path)
+        self.add_dataset(label, ds, path)
+        n_ok, n_skip = len(result.loaded) if hasattr(result.loaded, "__len__") else int(result.loaded), len(result.skipped)
+        self.show_status(f"{n_ok:,} images loaded, {n_skip:,} skipped — {label}: {_describe(ds)}")
+        self.details_button.setVisible(n_skip > 0)
+        pending, self._pending_model = self._pending_model, None
+        if pending is not None and tuple(ds.image_shape) == tuple(pending[0].model.config.image_shape):
+            self._attach_model(*pending)
+
+    def _on_folder_failed(self, path: str, message: str, skipped) -> None:
+        self._last_skipped = list(skipped or [])
+        self.details_button.setVisible(bool(self._last_skipped))
+        prev = self._datasets[self.panel.dataset_combo.currentIndex()][0] if self._datasets else "nothing"
+        self.show_status(f"Could not load {Path(path).name}: {message} — {prev} stays loaded")
+        if message != "cancelled":
+            self._warn("Could not load the folder",
+                                f"{path}\n\n{message}\n\nThe current data set ({prev}) stays loaded.")
+
+    def _show_skipped(self) -> None:
+        from .folder_dialog import SkippedDialog
+        SkippedDialog(getattr(self, "_last_skipped", []), self).exec_()
+
+    # ------------------------------------------------------------------ recent folders / settings
+    def _recent_folders(self) -> list[str]:
+        v = self.settings.value("recentFolders", [])
+        if isinstance(v, str):
+            v = [v]
+        return [str(p) for p in (v or [])]
+
+    def _remember_folder(self, path: str) -> None:
+        rec = [p for p in self._recent_folders() if p != path]
+        self.settings.setValue("recentFolders", [path] + rec[: MAX_RECENT - 1])
+        self._refresh_recent_menu()
+
+    def _refresh_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        rec = self._recent_folders()
+        for p in rec:
+            a = self.recent_menu.addAction(p, lambda p=p: self.open_folder(p))
+            a.setToolTip(f"Open {p} again")
+        self.recent_menu.setEnabled(bool(rec))
+
+    def _fit_to_screen(self, w: int, h: int) -> None:
+        """First start: w x h, or the screen's free area if that is smaller."""
+        screen = QApplication.primaryScreen()
+        if screen is not None:
+            avail = screen.availableGeometry()
+            w, h = min(w, avail.width()), min(h, avail.height())
+        self.resize(w, h)
+
+    def _restore_settings(self) -> None:
+        self._restored = False
+        geo = self.settings.value("geometry")
+        if isinstance(geo, QByteArray) and not geo.isEmpty():
+            self.restoreGeometry(geo)
+        state = self.settings.value("windowState")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self._restored = self.restoreState(state)
+
+    def _save_settings(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("windowState", self.saveState())
+        self.settings.sync()
+
+    # ------------------------------------------------------------------ training
+    def _connect_training(self) -> None:
+        tc = self.training
+        tc.started.connect(self._on_run_started)
+        tc.batches.connect(self._on_batches)
+        tc.epoch_done.connect(self._on_epoch_done)
+        tc.scatter_ready.connect(self._on_scatter)
+        tc.paused.connect(self._on_paused)
+        tc.resumed.connect(lambda: (self.panel.set_paused_text(False), self.show_status("Training resumed")))
+        tc.failed.connect(self._on_failed)
+        tc.finished.connect(self._on_finished)
+
+    def start_training(self) -> None:
+        """Start: a new model with the panel's settings, or more epochs of the current one."""
+        from engine import VAE, EngineError, Trainer
+        if self.training.running:
+            return
+        continue_run = self.panel.continue_check.isChecked() and self.model is not None
+        if not continue_run and not self._maybe_discard("start a new model"):
+            return
+        try:
+            tcfg = self.panel.train_config()
+            if continue_run:
+                trainer = self._continuing_trainer(tcfg)
+            else:
+                vcfg = self.panel.vae_config(self.dataset.image_shape)
+                model = VAE(vcfg, seed=tcfg.seed)
+                trainer = Trainer(model, self.dataset, tcfg)
+        except (ValueError, EngineError) as exc:
+            self.show_status(f"Cannot start: {exc}")
+            self._warn("Cannot start training", str(exc))
+            return
+        self.trainer, self.model = trainer, trainer.model
+        if not continue_run:
+            self.model_file, self.model_path = None, None
+            self.loss_plots.clear()
+            self.explorer.set_dataset(self.dataset)
+        self.epochs_received = 0
+        self.scatter_updates = 0
+        self.explorer.set_model(self.model.copy(), reset=not continue_run)
+        x, y = scatter_subset(self.dataset)
+        self.panel.set_running(True)
+        self._set_file_actions(False)
+        self.training.start(trainer, x, y)
+
+    def _continuing_trainer(self, tcfg):
+        from engine import ConfigError, TrainConfig, Trainer
+        if self.model.config.image_shape != tuple(self.dataset.image_shape):
+            raise ConfigError("the current model does not match this data set's image size")
+        if self.trainer is not None and self.trainer.data is self.dataset:
+            keep = self.trainer.config.to_dict()
+            keep["epochs"] = tcfg.epochs
+            self.trainer.config = TrainConfig(**keep)
+            return self.trainer
+        if self.model_file is not None:
+            return Trainer.resume(self.model_file, self.dataset, epochs=tcfg.epochs)
+        prev = self.trainer
+        return Trainer(self.model, self.dataset, tcfg, history=prev.history if prev else None,
+                       epochs_done=prev.epochs_done if prev else 0)
+
+    def _on_run_started(self, first: int, last: int, batches: int) -> None:
+        self.panel.begin_run(first, last, batches)
+        self.loss_plots.begin_run(first, last)
+        self.show_status(f"Training epochs {first}–{last} on {self._datasets[self.panel.dataset_combo.currentIndex()][0]}…")
+
+    def _on_batches(self, report, chunk: np.ndarray) -> None:
+        self.loss_plots.add_batches(chunk)
+        self.panel.show_progress(report)
+        if not self.dirty:
+            self.dirty = True
+            self._update_model_label()
+
+    def _on_epoch_done(self, r) -> None:
+        self.epochs_received += 1
+        self.loss_plots.add_epoch(r)
+        self.show_status(f"Epoch {r.epoch}/{r.epochs} — test loss {r.test_loss:.1f} "
+                         f"(recon {r.recon:.1f} + KL {r.kl:.2f}), {r.epoch_seconds:.1f} s")
+
+    def _on_scatter(self, payload) -> None:
+        """A fresh snapshot and scatter from the worker. The manifold is re-decoded at epoch
+        ends (and on pause) only: mid-epoch refreshes move the points, which is cheap."""
+        self.scatter_updates += 1
+        self.explorer.set_model(payload.model, refresh_manifold=payload.final or self.training.is_paused,
+                                mosaic=payload.mosaic, mosaic_params=payload.mosaic_params)
+        self.explorer.set_scatter(payload.mu, payload.labels)
+
+    def _on_pause_toggled(self, paused: bool) -> None:
+        if paused:
+            self.training.pause()
+            self.show_status("Pausing after this batch…")
+        else:
+            self.training.resume()
+        self.panel.set_paused_text(paused)
+
+    def _on_paused(self) -> None:
+        self.show_status("Paused — the explorer shows the model as it is now; press Resume to go on")
+
+    def stop_training(self) -> None:
+        if self.training.running:
+            self.training.stop()
+            self.show_status("Stopping after this batch…")
+
+    def _on_failed(self, message: str) -> None:
+        self.show_status(message)
+        self._warn("Training stopped", message)
+
+    def _on_finished(self, outcome: str) -> None:
+        trainer = self.trainer
+        self.loss_plots.flush()
+        self.explorer.set_model(self.model)         # the worker has let go: explore the live model
+        if self.scatter_updates == 0 or outcome in ("diverged", "error"):
+            self.explorer.compute_scatter()         # else the worker's last scatter is of these weights
+        last = trainer.history[-1] if trainer.history else None
+        loss = f", test loss {last.test_loss:.1f}" if last else ""
+        text = {"completed": f"Training complete — {trainer.epochs_done} epochs{loss}",
+                "stopped": f"Stopped at epoch {trainer.epochs_done} done{loss} — the model keeps what it learnt",
+                "diverged": "Training diverged — the model keeps its last good weights",
+                "error": "Training failed"}.get(outcome, outcome)
+        self.panel.end_run(text.split(" — ")[0])
+        self._set_file_actions(True)
+        self.panel.continue_check.setEnabled(True)
+        self.show_status(text)
+        self._update_model_label()
+        self.model_changed.emit()
+        self.training_finished.emit(outcome)
+
+    def _set_file_actions(self, enabled: bool) -> None:
+        for a in (self.open_model_action, self.open_folder_action, self.use_mnist_action):
+            a.setEnabled(enabled)
+
+    # ------------------------------------------------------------------ model files
+    def _maybe_discard(self, what: str) -> bool:
+        """True if there is no unsaved model, or the user agrees to lose (or saves) it."""
+        if not self.dirty or not self.confirm:
+            return True
+        box = QMessageBox(QMessageBox.Question, "Unsaved model",
+                          f"The current model has not been saved. Save it before you {what}?",
+                          QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, self)
+        box.setDefaultButton(QMessageBox.Save)
+        answer = box.exec_()
+        if answer == QMessageBox.Save:
+            return self.save_model()
+        return answer == QMessageBox.Discard
+
+    def save_model(self, ask: bool = False, path: str | None = None) -> bool:
+        """Save to the current file (or ask for one); True if saved."""
+        from engine import EngineError, save_model
+        if self.model is None:
+            self.show_status("Nothing to save: train or open a model first")
+            return False
+        if self.training.running and not self.training.is_paused:
+            self.show_status("Pause or stop training to save the model")
+            return False
+        if path is None:
+            path = self.model_path if (self.model_path and not ask) else None
+        if path is None:
+            ds = self.dataset.name if self.dataset is not None else "model"
+            start = str(Path(self.settings.value("lastModelDir", str(Path.home()))) /
+                        f"vae_{ds}_z{self.model.config.latent_dim}.npz")
+            path, _ = QFileDialog.getSaveFileName(self, "Save model", start, "Latent Lab models (*.npz)")
+            if not path:
+                return False
+            if not path.endswith(".npz"):
+                path += ".npz"
+        try:
+            trainer = self.trainer
+            if trainer is None and self.model_file is not None and self.dataset is not None \
+                    and tuple(self.dataset.image_shape) == tuple(self.model.config.image_shape):
+                from engine import Trainer     # keeps history, optimizer and RNG state in the file
+                trainer = Trainer.resume(self.model_file, self.dataset)
+            if trainer is not None:
+                save_model(path, self.model, trainer, trainer.data)
+            else:
+                tcfg = self.model_file.train_config if self.model_file is not None else None
+                save_model(path, self.model, None, None, train_config=tcfg)
+        except (EngineError, OSError) as exc:
+            self.show_status(f"Could not save: {exc}")
+            self._warn("Could not save the model", str(exc))
+            return False
+        self.model_path = path
+        self.settings.setValue("lastModelDir", str(Path(path).parent))
+        self.dirty = False
+        self._update_model_label()
+        self.show_status(f"Saved model to {path}")
+        return True
+
+    def open_model(self, path: str | None = None) -> bool:
+        """Open a saved model; if its image size differs from the data set's, offer to switch."""
+        from engine import EngineError, load_model
+        if self.training.running:
+            self.show_status("Stop training before opening another model")
+            return False
+        if not self._maybe_discard("open another model"):
+            return False
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Open model", self.settings.value("lastModelDir", ""),
+                                                  "Latent Lab models (*.npz);;All files (*)")
+            if not path:
+                return False
+        try:
+            mf = load_model(path)
+        except (EngineError, OSError) as exc:
+            self.show_status(f"Could not open {Path(path).name}: {exc}")
+            self._warn("Could not open the model", f"{path}\n\n{exc}")
+            return False
+        self.settings.setValue("lastModelDir", str(Path(path).parent))
+        shape = tuple(mf.model.config.image_shape)
+        if self.dataset is None or tuple(self.dataset.image_shape) != shape:
+            if not self._resolve_mismatch(mf, path):
+                return False
+        self._attach_model(mf, path)
+        return True
+
+    def _resolve_mismatch(self, mf, path: str) -> bool:
+        """The model's images differ from the data set's: switch data, open without data, or cancel."""
+        h, w = mf.model.config.image_shape
+        dh, dw = self.dataset.image_shape
+        name = mf.dataset_name or "unknown data"
+        box = QMessageBox(QMessageBox.Question, "Image size differs",
+                          f"{Path(path).name} was trained on {w}×{h} images ({name}), but the current data set "
+                          f"has {dw}×{dh} images.", parent=self)
+        switch_mnist = switch_folder = None
+        folder = self._folder_for(name)
+        if (h, w) == (28, 28) and str(name).lower() in ("mnist", "unknown data"):
+            switch_mnist = box.addButton("Switch to MNIST", QMessageBox.AcceptRole)
+        elif folder is not None:
+            switch_folder = box.addButton(f"Load {Path(folder).name}", QMessageBox.AcceptRole)
+        elif (h, w) == (28, 28):
+            switch_mnist = box.addButton("Switch to MNIST", QMessageBox.AcceptRole)
+        bare = box.addButton("Open without data", QMessageBox.DestructiveRole)
+        box.addButton(QMessageBox.Cancel)
+        box.setInformativeText("Switch to a matching data set, or open the model without data "
+                               "(the map and draw pad work; no gallery or scatter).")
+        if not self.confirm:      # scripted use: take the first offer
+            chosen = switch_mnist or switch_folder or bare
+        else:
+            box.exec_()
+            chosen = box.clickedButton()
+        if chosen is switch_mnist and chosen is not None:
+            self.use_mnist()
+            return True
+        if chosen is switch_folder and chosen is not None:
+            self._pending_model = (mf, path)
+            self.folders.load(self, folder, (h, w), None, 0.1)
+            return False
+        if chosen is bare:
+            return True
+        self.show_status("Opening the model was cancelled")
+        return False
+
+    def _folder_for(self, dataset_name: str) -> str | None:
+        for p in [d[2] for d in self._datasets if d[2]] + self._recent_folders():
+            if p and (Path(p).name == dataset_name or p == dataset_name) and Path(p).exists():
+                return p
+        if dataset_name and Path(dataset_name).is_dir():
+            return dataset_name
+        return None
+
+    def _attach_model(self, mf, path: str) -> None:
+        self.model, self.trainer, self.model_file, self.model_path = mf.model, None, mf, path
+        self.dirty = False
+        self.panel.show_config(mf.model.config, mf.train_config)
+        self.panel.continue_check.setEnabled(True)
+        self.loss_plots.show_history(mf.history)
+        compatible = self.dataset is not None and tuple(self.dataset.image_shape) == tuple(mf.model.config.image_shape)
+        self.explorer.set_dataset(self.dataset if compatible else None)
+        if not compatible:
+            self.draw_pad.set_image_shape(mf.model.config.image_shape)
+        self.explorer.set_model(mf.model, reset=True)
+        self.explorer.compute_scatter()
+        self.map.view.reset_view()
+        last = mf.history[-1] if mf.history else None
+        loss = f", test loss {last.test_loss:.1f}" if last else ""
+        self.show_status(f"Opened {Path(path).name} — {mf.model.config.latent_dim}-D latent, "
+                         f"{mf.epochs_done} epochs on {mf.dataset_name or 'unknown data'}{loss}")
+        self._update_model_label()
+        self.model_changed.emit()
+
+    # ------------------------------------------------------------------ exports
+    def _ask_path(self, title: str, name: str, filt: str) -> str | None:
+        start = str(Path(self.settings.value("lastExportDir", str(Path.home()))) / name)
+        path, _ = QFileDialog.getSaveFileName(self, title, start, filt)
+        if path:
+            self.settings.setValue("lastExportDir", str(Path(path).parent))
+        return path or None
+
+    def export_view(self, path: str | None = None) -> bool:
+        path = path or self._ask_path("Export view", "latent_view.png", "PNG images (*.png)")
+        if not path:
+            return False
+        ok = self.map.view.grab().save(path, "PNG")
+        self.show_status(f"Exported the view to {path}" if ok else f"Could not write {path}")
+        return ok
+
+    def export_manifold(self, path: str | None = None) -> bool:
+        if self.explorer.mosaic is None:
+            self.show_status("No manifold yet: train or open a model first")
+            return False
+        path = path or self._ask_path("Export manifold", "manifold.png", "PNG images (*.png)")
+        if not path:
+            return False
+        ok = to_qimage(self.explorer.mosaic).save(path, "PNG")
+        self.show_status(f"Exported the manifold to {path}" if ok else f"Could not write {path}")
+        return ok
+
+    def history(self) -> list:
+        if self.trainer is not None:
+            return list(self.trainer.history)
+        return list(self.model_file.history) if self.model_file is not None else []
+
+    def export_history(self, path: str | None = None) -> bool:
+        hist = self.history()
+        if not hist:
+            self.show_status("No loss history yet: train at least one epoch")
+            return False
+        path = path or self._ask_path("Export loss history", "loss_history.csv", "CSV files (*.csv)")
+        if not path:
+            return False
+        keys = ("epoch", "train_loss", "test_loss", "recon", "kl", "epoch_seconds")
+        try:
+            with open(path, "w", newline="") as fh:
+                w = csv.writer(fh)
+                w.writerow(keys)
+                for r in hist:
+                    w.writerow([getattr(r, k) for k in keys])
+        except OSError as exc:
+            self.show_status(f"Could not write {path}: {exc.strerror}")
+            return False
+        self.show_status(f"Exported {len(hist)} epochs of loss history to {path}")
+        return True
+
+    def _warn(self, title: str, text: str) -> None:
+        """A warning box when interactive (confirm=True); scripted runs rely on the status bar."""
+        if self.confirm:
+            QMessageBox.warning(self, title, text)
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About Latent Lab",
+                          "<b>Latent Lab</b><p>Train variational autoencoders (NumPy) and explore their "
+                          "latent space: manifold, posteriors, interpolation and a draw pad.</p>")
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if self.dirty and self.confirm and not self._close_accepted:
+            if not self._maybe_discard("quit"):
+                event.ignore()
+                return
+        self._close_accepted = True
+        self.shutdown()
+        self._save_settings()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop training and any folder load, and join their threads."""
+        self.training.shutdown()
+        self.folders.shutdown()
+
+
+def ensure_app(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (created once), with the names QSettings uses."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv or [APP_NAME])
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationName(APP_NAME)
+    return app
