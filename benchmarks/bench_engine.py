@@ -6,7 +6,7 @@ It measures, in one process:
    batch 128), timed as the CLI times them (training alone, not the test pass);
 3. a breakdown of one training step, replayed on a fixed batch as the trainer runs it: the step's
    matrix products alone (same shapes), the rest of the forward/backward pass (element-wise
-   work), the optimizer step (split over the threads), and the batch gather and noise;
+   work), the optimizer step, and the batch gather and noise;
 4. whether Adam's moments hold float32 denormals after training, and the peak RSS.
 
 It prints a Markdown table an issue can quote.  Run from the repository root on an idle machine:
@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from engine import EpochReport, Trainer, TrainConfig, VAE, VAEConfig, load_mnist, set_threads  # noqa: E402
-from engine.parallel import ParallelRanges  # noqa: E402
 
 
 def gemm_peak(sizes=(1024, 2048, 3072), seconds: float = 1.0) -> float:
@@ -75,13 +74,12 @@ def time_it(fn, seconds: float = 1.0, rounds: int = 5) -> float:
 
 
 def breakdown(model: VAE, trainer: Trainer, batch: int, threads: int) -> dict[str, float]:
-    """Replay one training step as the trainer runs it (BLAS on `threads` threads, the optimizer's
-    update split over as many) and time its parts."""
+    """Replay one training step as the trainer runs it (BLAS on `threads` threads) and time its parts."""
     rng = np.random.default_rng(1)
     data = trainer.data.x_train
     x = data[:batch].copy()
     eps = rng.standard_normal((batch, model.config.latent_dim), dtype=np.float32)
-    opt, ranges = trainer.optimizer, ParallelRanges(model.params.size, threads)
+    opt = trainer.optimizer
     operands = [(rng.random((m, k), np.float32), rng.random((k, n), np.float32), np.empty((m, n), np.float32))
                 for m, k, n in step_gemms(model, batch)]
 
@@ -100,10 +98,9 @@ def breakdown(model: VAE, trainer: Trainer, batch: int, threads: int) -> dict[st
     with threadpool_limits(threads, user_api="blas"):
         t_grad = time_it(lambda: model.train_step(x, eps, 1.0, opt.grad_scale))
         t_gemm = time_it(gemms)
-        t_opt = time_it(lambda: opt.step(run=ranges))
+        t_opt = time_it(opt.step)
     model.params[...] = params
     opt.load_state(state)
-    ranges.close()
     return {"gemm": t_gemm, "elementwise": t_grad - t_gemm, "optimizer": t_opt, "gather": time_it(gather),
             "flops": sum(2 * m * k * n for m, k, n in step_gemms(model, batch))}
 

@@ -1,8 +1,8 @@
 """Optimizers over one flat parameter vector: Adam (Kingma & Ba 2015) and plain SGD.
 
 Adam is the hot loop outside the matrix products: about 650k parameters, 469 times an MNIST
-epoch.  NumPy cannot fuse element-wise operations, so this version does the fewest passes it can, and
-can split the vector across threads (see engine.parallel):
+epoch.  NumPy cannot fuse element-wise operations, so this version does the fewest passes it
+can (ten):
 
 - The model's backward pass multiplies every gradient by `grad_scale` = 1 - beta1 (free: it
   folds into the 1/batch factor it applies anyway), so m <- beta1*m + g' needs no multiply by g.
@@ -18,11 +18,8 @@ can split the vector across threads (see engine.parallel):
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
 
 import numpy as np
-
-RangeRunner = Callable[[Callable[[int, int], None]], None]
 
 FLUSH_EVERY = 100      # steps; beta1^100 = 2.7e-5, so nothing crosses from 1e-30 to 1.2e-38 in between
 FLUSH_BELOW = 1e-30
@@ -47,40 +44,27 @@ class Adam:
         """The factor the model must apply to its gradients before step()."""
         return 1.0 - self.beta1
 
-    def step(self, extra_grads: Sequence[np.ndarray] = (), run: RangeRunner | None = None) -> None:
-        """One update from self.grads plus any extra gradient vectors (other threads' shares).
-
-        run(fn) calls fn(lo, hi) over a partition of the parameter indices, possibly in parallel.
-        """
+    def step(self) -> None:
+        """One update from self.grads (which the model scaled by grad_scale)."""
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         k = math.sqrt(1.0 - b2) / ((1.0 - b1) * math.sqrt(1.0 - b2 ** self.t))
         step = self.lr / ((1.0 - b1 ** self.t) * k)
         eps = self.eps / k
-        flush = self.t % FLUSH_EVERY == 0
-
-        def update(lo: int, hi: int) -> None:
-            # Whole ranges, not cache-sized chunks: measured faster here, as each NumPy call on
-            # a big array also costs a GIL hand-off when another thread is updating too.
-            p, g, m, w = self.params[lo:hi], self.grads[lo:hi], self.m[lo:hi], self.w[lo:hi]
-            t = self._tmp[lo:hi]
-            for extra in extra_grads:
-                g += extra[lo:hi]
-            m *= b1
-            m += g                           # m = b1 m + (1 - b1) g
-            np.multiply(g, g, out=t)
-            w *= b2
-            w += t                           # w = b2 w + g'^2
-            np.sqrt(w, out=t)
-            t += eps
-            np.divide(m, t, out=t)
-            t *= step
-            p -= t
-            if flush:
-                for a in (m, w):
-                    np.copyto(a, 0.0, where=np.abs(a) < FLUSH_BELOW)
-
-        (run or _whole(self.params.size))(update)
+        p, g, m, w, t = self.params, self.grads, self.m, self.w, self._tmp
+        m *= b1
+        m += g                               # m = b1 m + (1 - b1) g
+        np.multiply(g, g, out=t)
+        w *= b2
+        w += t                               # w = b2 w + g'^2
+        np.sqrt(w, out=t)
+        t += eps
+        np.divide(m, t, out=t)
+        t *= step
+        p -= t
+        if self.t % FLUSH_EVERY == 0:
+            for a in (m, w):
+                np.copyto(a, 0.0, where=np.abs(a) < FLUSH_BELOW)
 
     def state(self) -> dict[str, np.ndarray]:
         """Arrays and counters to save; the moments are stored in the scaled form used here."""
@@ -102,16 +86,9 @@ class SGD:
         self.params, self.grads, self.lr = params, grads, lr
         self.t = 0
 
-    def step(self, extra_grads: Sequence[np.ndarray] = (), run: RangeRunner | None = None) -> None:
+    def step(self) -> None:
         self.t += 1
-
-        def update(lo: int, hi: int) -> None:
-            g = self.grads[lo:hi]
-            for extra in extra_grads:
-                g += extra[lo:hi]
-            self.params[lo:hi] -= self.lr * g
-
-        (run or _whole(self.params.size))(update)
+        self.params -= self.lr * self.grads
 
     def state(self) -> dict[str, np.ndarray]:
         return {"t": np.array(self.t)}
@@ -124,7 +101,3 @@ def make_optimizer(name: str, params: np.ndarray, grads: np.ndarray, lr: float):
     """Adam or SGD by name, over the given flat parameter and gradient vectors."""
     return {"adam": Adam, "sgd": SGD}[name](params, grads, lr=lr)
 
-
-def _whole(size: int) -> RangeRunner:
-    """A RangeRunner that does the whole range in the calling thread."""
-    return lambda fn: fn(0, size)

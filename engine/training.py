@@ -19,7 +19,7 @@ from .config import TrainConfig
 from .data import Dataset
 from .errors import ConfigError, TrainingDiverged
 from .optim import make_optimizer
-from .parallel import ParallelRanges, default_workers
+from .parallel import default_workers
 from .vae import VAE
 
 EVAL_CHUNK = 2000
@@ -117,38 +117,34 @@ class Trainer:
         batches = math.ceil(n / B)
         last = self.epochs_done + cfg.epochs
         x_batch = np.empty((B, x.shape[1]), model.dtype)
-        update_ranges = ParallelRanges(model.params.size, self.threads)
-        try:
-            for epoch in range(self.epochs_done + 1, last + 1):
-                order = self.rng.permutation(n)
-                busy = loss_sum = 0.0
-                seen = 0
-                with threadpool_limits(self.threads, user_api="blas"):
-                    for b in range(batches):
-                        if self._stop.is_set():
-                            return
-                        start = time.perf_counter()
-                        idx = order[b * B:(b + 1) * B]
-                        xb = np.take(x, idx, axis=0, out=x_batch[:len(idx)])
-                        eps = self.rng.standard_normal((len(idx), L), dtype=model.dtype)
-                        beta = self.beta_at(epoch, b + 1, batches)
-                        loss, recon, kl, finite = model.train_step(xb, eps, beta, opt.grad_scale, check=True)
-                        if not (finite and math.isfinite(loss)):
-                            raise TrainingDiverged(
-                                f"the loss became {'NaN' if math.isnan(loss) else 'infinite'} at epoch {epoch}, "
-                                f"batch {b + 1}; the model keeps its last good weights (try a lower learning rate)")
-                        opt.step(run=update_ranges)
-                        busy += time.perf_counter() - start
-                        seen += len(idx)
-                        loss_sum += (recon + kl) * len(idx)
-                        yield BatchReport(epoch, last, b + 1, batches, loss, recon, kl, beta, seen / busy, busy)
-                recon_t, kl_t = self.evaluate(epoch)
-                report = EpochReport(epoch, last, loss_sum / seen, recon_t + kl_t, recon_t, kl_t, busy)
-                self.history.append(report)
-                self.epochs_done = epoch
-                yield report
-        finally:
-            update_ranges.close()
+        for epoch in range(self.epochs_done + 1, last + 1):
+            order = self.rng.permutation(n)
+            busy = loss_sum = 0.0
+            seen = 0
+            with threadpool_limits(self.threads, user_api="blas"):
+                for b in range(batches):
+                    if self._stop.is_set():
+                        return
+                    start = time.perf_counter()
+                    idx = order[b * B:(b + 1) * B]
+                    xb = np.take(x, idx, axis=0, out=x_batch[:len(idx)])
+                    eps = self.rng.standard_normal((len(idx), L), dtype=model.dtype)
+                    beta = self.beta_at(epoch, b + 1, batches)
+                    loss, recon, kl, finite = model.train_step(xb, eps, beta, opt.grad_scale, check=True)
+                    if not (finite and math.isfinite(loss)):
+                        raise TrainingDiverged(
+                            f"the loss became {'NaN' if math.isnan(loss) else 'infinite'} at epoch {epoch}, "
+                            f"batch {b + 1}; the model keeps its last good weights (try a lower learning rate)")
+                    opt.step()
+                    busy += time.perf_counter() - start
+                    seen += len(idx)
+                    loss_sum += (recon + kl) * len(idx)
+                    yield BatchReport(epoch, last, b + 1, batches, loss, recon, kl, beta, seen / busy, busy)
+            recon_t, kl_t = self.evaluate(epoch)
+            report = EpochReport(epoch, last, loss_sum / seen, recon_t + kl_t, recon_t, kl_t, busy)
+            self.history.append(report)
+            self.epochs_done = epoch
+            yield report
 
     def evaluate(self, epoch: int | None = None) -> tuple[float, float]:
         """Test-set (reconstruction, KL) per-image means, one z sample each, from a seeded RNG

@@ -119,23 +119,3 @@ def test_adam_flushes_moments_before_they_become_denormal():
     tiny = np.finfo(np.float32).tiny
     for moment in (adam.m, adam.w):
         assert not np.any((moment != 0) & (np.abs(moment) < tiny))
-
-
-@pytest.mark.parametrize("workers", [2, 3])
-def test_update_split_over_threads_equals_the_single_thread_update(workers):
-    from engine.parallel import ParallelRanges
-
-    rng = np.random.default_rng(0)
-    start = rng.standard_normal(10_001).astype(np.float32)
-    results = []
-    for runner in (None, ParallelRanges(start.size, workers)):
-        params, grads = start.copy(), np.empty_like(start)
-        adam = Adam(params, grads)
-        for t in range(5):
-            grads[...] = np.random.default_rng(t).standard_normal(start.size) * 1e-2
-            adam.step(run=runner)
-        results.append(params)
-        if runner is not None:
-            assert len(runner.ranges) == workers
-            runner.close()
-    np.testing.assert_array_equal(results[0], results[1])
