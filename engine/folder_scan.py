@@ -65,7 +65,7 @@ class FolderScan:
         return self.path.stem if self.path.is_file() else self.path.name
 
     def describe(self) -> str:
-        """One line for the open dialog, e.g. "60,000 files in 10 classes, mostly 28x28"."""
+        """One line for the open dialog, e.g. "60,000 files in 10 classes, mostly 28x28" (width x height)."""
         if self.kind == "idx":
             what = "IDX files"
         elif self.kind == "arrays":
@@ -74,7 +74,8 @@ class FolderScan:
             classes = f" in {len(self.class_names)} classes" if self.class_names else ""
             what = f"{len(self.files):,} files{classes}"
         if self.most_common_size:
-            what += ", mostly {}x{}".format(*self.most_common_size)
+            height, width = self.most_common_size
+            what += f", mostly {width}x{height}"
         return what
 
 

@@ -44,34 +44,40 @@ class ModelFile:
 
 
 def save_model(path: str | Path, model: VAE, trainer: Trainer | None = None,
-               dataset: Dataset | None = None, train_config: TrainConfig | None = None,
-               history: list[EpochReport] | None = None, epochs_done: int | None = None) -> Path:
+               dataset: Dataset | None = None, source: ModelFile | None = None) -> Path:
     """Write the model atomically to path.
 
-    Given a trainer, its optimizer state, RNG, config and history are saved too; without one,
-    train_config, history and epochs_done may be passed (e.g. re-saving an opened model file).
+    With a trainer, its config, history, optimizer state and RNG go into the file too, so the
+    run can resume.  Without one, `source` (the ModelFile the model was opened from) supplies
+    them, so re-saving an opened model loses nothing.  The data set's name and class names come
+    from `dataset`, else the trainer's data, else the source.
     """
     path = Path(path)
     data = dataset or (trainer.data if trainer else None)
-    tcfg = trainer.config if trainer else (train_config or TrainConfig())
-    history = trainer.history if trainer else (history or [])
-    epochs_done = trainer.epochs_done if trainer else (epochs_done or len(history))
+    if trainer is not None:
+        tcfg, history, epochs_done = trainer.config, trainer.history, trainer.epochs_done
+        opt_name, opt_state, rng_state = (trainer.optimizer.name, trainer.optimizer.state(),
+                                          trainer.rng.bit_generator.state)
+    elif source is not None:
+        tcfg, history, epochs_done = source.train_config, source.history, source.epochs_done
+        opt_name, opt_state, rng_state = source.optimizer_name, source.optimizer_state, source.rng_state
+    else:
+        tcfg, history, epochs_done, opt_name, opt_state, rng_state = TrainConfig(), [], 0, None, None, None
     meta = {
         "format": FORMAT, "version": VERSION,
         "model": model.config.to_dict(),
         "train": tcfg.to_dict(),
         "history": [r.to_dict() for r in history],
         "epochs_done": epochs_done,
-        "dataset": {"name": data.name if data else None,
+        "dataset": {"name": data.name if data else (source.dataset_name if source else None),
                     "image_shape": list(model.config.image_shape),
-                    "class_names": data.class_names if data else None},
-        "optimizer": trainer.optimizer.name if trainer else None,
-        "rng_state": trainer.rng.bit_generator.state if trainer else None,
+                    "class_names": data.class_names if data else (source.class_names if source else None)},
+        "optimizer": opt_name,
+        "rng_state": rng_state,
     }
     arrays = {"params": model.params.astype(np.float32, copy=False),
               "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)}
-    if trainer:
-        arrays.update({f"opt_{k}": v for k, v in trainer.optimizer.state().items()})
+    arrays.update({f"opt_{k}": v for k, v in (opt_state or {}).items()})
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -79,11 +85,18 @@ def save_model(path: str | Path, model: VAE, trainer: Trainer | None = None,
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes it 0600; a saved model gets the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load_model(path: str | Path) -> ModelFile:

@@ -87,7 +87,17 @@ def test_interrupted_save_keeps_the_previous_model(tmp_path, monkeypatch):
 def test_an_opened_model_saved_again_keeps_its_history(tmp_path):
     _, path = trained(tmp_path)
     opened = load_model(path)
-    again = save_model(tmp_path / "again.npz", opened.model, train_config=opened.train_config,
-                       history=opened.history, epochs_done=opened.epochs_done)
+    again = save_model(tmp_path / "again.npz", opened.model, source=opened)
     reopened = load_model(again)
     assert reopened.history == opened.history and reopened.epochs_done == 2
+    assert (reopened.dataset_name, reopened.class_names) == ("tiny", ["a", "b", "c"])
+    assert reopened.optimizer_name == "adam"
+    np.testing.assert_array_equal(reopened.optimizer_state["m"], opened.optimizer_state["m"])
+    assert (again.stat().st_mode & 0o777) == (0o666 & ~_current_umask())
+
+
+def _current_umask() -> int:
+    import os
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

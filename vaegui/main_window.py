@@ -603,9 +603,8 @@ class MainWindow(QMainWindow):
                 trainer = Trainer.resume(self.model_file, self.dataset)
             if trainer is not None:
                 save_model(path, self.model, trainer, trainer.data)
-            else:
-                tcfg = self.model_file.train_config if self.model_file is not None else None
-                save_model(path, self.model, None, None, train_config=tcfg)
+            else:                              # an opened model: keep what its file held
+                save_model(path, self.model, source=self.model_file)
         except (EngineError, OSError) as exc:
             self.show_status(f"Could not save: {exc}")
             self._warn("Could not save the model", str(exc))
