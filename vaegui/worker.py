@@ -130,7 +130,7 @@ class TrainWorker(QObject):
         """Iterate the trainer; never touches a widget."""
         from engine import BatchReport, EpochReport, TrainingDiverged
 
-        _lower_priority(TRAIN_NICE)   # this thread and the engine's step threads it starts
+        _lower_priority(TRAIN_NICE)   # this thread; BLAS keeps its own worker threads
         pending: list[tuple[float, float, float, float]] = []
         last: object = None
         last_emit = last_scatter = time.perf_counter()
