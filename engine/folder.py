@@ -196,6 +196,8 @@ def _assemble(scan: FolderScan, images: np.ndarray, stats: np.ndarray, index: np
     pick = lambda a, i: None if a is None else a[i]  # noqa: E731
     h, w = images.shape[1:]
     notes = [f"{len(index):,} images from {scan.path}, brought to {h}x{w}"]
+    if scan.layout_note:
+        notes.append(scan.layout_note)
     if inverted:
         notes.append("inverted (light background detected)" if invert is None else "inverted by request")
     ds = Dataset(scan.name, to_float(train), pick(labels, train), to_float(test), pick(labels, test),

@@ -5,6 +5,9 @@ headers only for an evenly spread sample (Pillow's `Image.open` parses the heade
 Three layouts are recognised, in this order: a folder of MNIST-style IDX files; a folder with
 .npy/.npz arrays at its top level (or one such file); a folder of images, labelled by its
 immediate subfolders (the torchvision ImageFolder convention) or unlabelled when flat.
+Two common wrappings of ImageFolder are seen through: a lone folder that holds every image
+(data/images/<class>/...), and split folders (train/, val/, test/ each holding <class>/...),
+whose images are merged and labelled by the class folders inside them.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ ARRAY_EXTENSIONS = (".npy", ".npz")
 MAX_SUGGESTED_SIDE = 64        # the most common size is suggested only up to 64x64 ...
 DEFAULT_IMAGE_SHAPE = (28, 28)  # ... otherwise MNIST's
 HEADER_SAMPLE = 512             # image headers read to find the most common size
+SPLIT_NAMES = frozenset({"train", "training", "val", "valid", "validation", "dev", "test", "testing"})
 
 
 @functools.cache
@@ -57,6 +61,7 @@ class FolderScan:
     class_names: list[str] | None = None
     skipped: list[tuple[str, str]] = field(default_factory=list)
     array_files: list[Path] = field(default_factory=list)
+    layout_note: str = ""  # how the class folders were found, when not the plain ImageFolder way
     most_common_size: tuple[int, int] | None = None
     suggested_size: tuple[int, int] = DEFAULT_IMAGE_SHAPE
 
@@ -72,7 +77,8 @@ class FolderScan:
             what = f"{len(self.array_files)} array file{'s' if len(self.array_files) != 1 else ''}"
         else:
             classes = f" in {len(self.class_names)} classes" if self.class_names else ""
-            what = f"{len(self.files):,} files{classes}"
+            note = f" ({self.layout_note})" if self.layout_note else ""
+            what = f"{len(self.files):,} files{classes}{note}"
         if self.most_common_size:
             height, width = self.most_common_size
             what += f", mostly {width}x{height}"
@@ -120,14 +126,14 @@ def _scan_images(root: Path, cancelled: Callable[[], bool]) -> FolderScan:
     seen: set[tuple[int, int]] = set()
     _walk(root, "", seen, exts, entries, scan.skipped, cancelled)
     entries.sort()
-    # ImageFolder convention: a top-level subfolder holding at least one image is a class.
-    tops = sorted({rel.split("/", 1)[0] for rel, _, _, image in entries if image and "/" in rel})
-    index = {name: i for i, name in enumerate(tops)}
+    class_of, scan.layout_note = _class_layout([rel for rel, _, _, image in entries if image])
+    classes = sorted({c for rel, _, _, image in entries if image and (c := class_of(rel))})
+    index = {name: i for i, name in enumerate(classes)}
     keep, images = [], []
     for rel, size, mtime, image in entries:
         if size == 0:
             scan.skipped.append((rel, "zero-byte file"))
-        elif tops and ("/" not in rel or rel.split("/", 1)[0] not in index):
+        elif classes and class_of(rel) not in index:
             scan.skipped.append((rel, "outside the class folders"))
         else:
             keep.append((rel, size, mtime))
@@ -136,12 +142,50 @@ def _scan_images(root: Path, cancelled: Callable[[], bool]) -> FolderScan:
     scan.files = [rel for rel, _, _ in keep]
     scan.sizes = np.array([s for _, s, _ in keep], np.int64)
     scan.mtimes_ns = np.array([m for _, _, m in keep], np.int64)
-    if tops:
-        scan.class_names = tops
-        scan.labels = np.array([index[rel.split("/", 1)[0]] for rel in scan.files], np.int64)
+    if classes:
+        scan.class_names = classes
+        scan.labels = np.array([index[class_of(rel)] for rel in scan.files], np.int64)
+    else:
+        scan.layout_note = ""
     scan.skipped.sort()
     scan.most_common_size = _most_common_size(root, images)
     return scan
+
+
+def _class_layout(images: list[str]) -> tuple[Callable[[str], str | None], str]:
+    """Where the class folders are, from the relative paths of the image files.
+
+    Returns (class_of, note): class_of(relative path) is the class folder a file belongs to,
+    or None when it lies outside them.  Normally the class is the first path component.  A
+    lone folder holding every image, with folders inside it, is stepped into; when the
+    folders there are all split names (train, val, test, ...), the class is the folder below
+    the split, so the splits are merged.
+    """
+    prefix = ""
+    while True:
+        rest = [r[len(prefix):] for r in images if r.startswith(prefix)]
+        heads = {r.split("/", 1)[0] for r in rest if "/" in r}
+        if len(heads) != 1 or any("/" not in r for r in rest):
+            break
+        head = next(iter(heads))
+        if not any(r.count("/") >= 2 for r in rest if r.startswith(head + "/")):
+            break  # a lone folder of plain images is one class, as ImageFolder has it
+        prefix += head + "/"
+    split = len(heads) > 0 and {h.lower() for h in heads} <= SPLIT_NAMES
+    depth = 1 if split else 0
+
+    def class_of(rel: str) -> str | None:
+        if not rel.startswith(prefix):
+            return None
+        parts = rel[len(prefix):].split("/")
+        if len(parts) < depth + 2 or (split and parts[0].lower() not in SPLIT_NAMES):
+            return None
+        return parts[depth]
+
+    note = f"classes: {prefix}<class>/" if prefix else ""
+    if split:
+        note = f"classes: {prefix}{{{','.join(sorted(heads))}}}/<class>/, splits merged"
+    return class_of, note
 
 
 def _walk(folder: Path, prefix: str, seen: set, exts: frozenset[str], entries: list,

@@ -99,6 +99,32 @@ def test_deeper_folders_count_under_their_top_level_class(tmp_path):
     assert r.skipped == [("stray.png", "outside the class folders")]
 
 
+def test_a_wrapper_folder_and_split_folders_are_seen_through(tmp_path):
+    # data/images/{train,test}/<class>/... beside a README: the classes are cat and dog
+    for split, n in (("train", 3), ("test", 1)):
+        for cls, value in (("cat", 50), ("dog", 200)):
+            for i in range(n):
+                save(tmp_path / "data" / "images" / split / cls / f"{i}.png", flat_image(value))
+    save(tmp_path / "data" / "images" / "train" / "stray.png", flat_image(0))
+    (tmp_path / "data" / "README.md").write_text("about these images\n")
+    r = load(tmp_path / "data")
+    assert r.dataset.class_names == ["cat", "dog"] and r.loaded == 8
+    assert r.skipped == [("README.md", "outside the class folders"),
+                         ("images/train/stray.png", "outside the class folders")]
+    x, y = all_x(r.dataset), all_y(r.dataset)
+    np.testing.assert_array_equal(x[:, 0], np.where(y == 0, px(50), px(200)))
+    assert "splits merged" in scan_folder(tmp_path / "data").describe()
+    assert any("splits merged" in note for note in r.dataset.notes)
+
+
+def test_split_folders_of_plain_images_are_unlabelled(tmp_path):
+    for split in ("train", "test"):
+        for i in range(2):
+            save(tmp_path / split / f"{i}.png", flat_image(9))
+    r = load(tmp_path)
+    assert r.loaded == 4 and r.skipped == [] and r.dataset.class_names is None
+
+
 def test_hidden_files_and_folders_are_ignored(tmp_path):
     save(tmp_path / "a.png", flat_image(1))
     save(tmp_path / "b.png", flat_image(2))
