@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import PIL
 
-CACHE_VERSION = 1            # bump when decoding changes, to orphan old entries
+CACHE_VERSION = 2            # bump when decoding changes, to orphan old entries
 CACHE_LIMIT = 2 * 1024 ** 3  # bytes; least recently used entries go first beyond this
 _KEYS = ("images", "stats", "file_index", "skipped_paths", "skipped_reasons")
 

@@ -10,11 +10,16 @@ import os
 import warnings
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 _SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
 _EXIF_FORMATS = ("JPEG", "MPO", "TIFF", "WEBP")  # formats whose EXIF may rotate the picture
+_ORIENTATION = 0x0112
+# EXIF orientation -> the transpose that shows the picture upright (as ImageOps.exif_transpose).
+_UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+            4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+            6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
 
 
 class SkipImage(Exception):
@@ -51,13 +56,16 @@ def decode_image(path: str, shape: tuple[int, int]) -> np.ndarray:
     """
     try:
         with Image.open(path) as im:
-            fit = _fit_size(im.size, shape)
+            orientation = im.getexif().get(_ORIENTATION, 1) if im.format in _EXIF_FORMATS else 1
+            # The fit of the picture as stored: sideways when EXIF turns it a quarter turn.
+            fit = _fit_size(im.size, shape[::-1] if orientation in (5, 6, 7, 8) else shape)
             # JPEG decodes at 1/2, 1/4 or 1/8 scale in the codec, so a 50-megapixel photo
             # never exists in memory at full size; other formats ignore draft().
             im.draft("L" if im.mode in ("RGB", "L") else None, (2 * fit[0], 2 * fit[1]))
             im.load()
-            if im.format in _EXIF_FORMATS:
-                im = ImageOps.exif_transpose(im)
+            im = reduce_large(im, fit)
+            if orientation in _UPRIGHT:
+                im = im.transpose(_UPRIGHT[orientation])
             grey = to_grey(im)
     except SkipImage:
         raise
@@ -80,6 +88,29 @@ def decode_image(path: str, shape: tuple[int, int]) -> np.ndarray:
             raise SkipImage(f"cannot read: {(exc.strerror or text).lower()}") from None
         raise SkipImage(f"damaged image ({text or type(exc).__name__})") from None
     return fit_into(grey, shape)
+
+
+def reduce_large(im: Image.Image, fit: tuple[int, int]) -> Image.Image:
+    """Shrink a loaded image by a whole factor while it is still at least twice `fit` (w, h).
+
+    Formats without draft() (PNG, TIFF, ...) decode at full size; the grey conversion of a
+    16-bit or transparent picture makes several full-size copies, up to 8 bytes a pixel, so
+    box-reducing first keeps memory near the decoded image's own size.  The box average is
+    what fit_into does anyway; transparency is kept by going through RGBA (premultiplied).
+    """
+    factor = min(im.width // (2 * fit[0]), im.height // (2 * fit[1]))
+    if factor < 2:
+        return im
+    if im.mode in _SIXTEEN_BIT:
+        im = im.convert("I")  # same values, a mode reduce() takes; to_grey scales "I" by 65535
+    elif "transparency" in im.info and im.mode not in _ALPHA_MODES:
+        im = im.convert("RGBA")  # a palette index or colour key would not survive averaging
+    elif im.mode in ("P", "1"):
+        im = im.convert("RGB" if im.mode == "P" else "L")
+    try:
+        return im.reduce(factor)
+    except ValueError:  # a mode reduce() does not take: fit_into resizes it whole
+        return im
 
 
 def to_grey(im: Image.Image) -> Image.Image:

@@ -299,6 +299,41 @@ def test_big_jpeg_is_reduced_while_decoding(tmp_path):
     assert np.all(x[:, :, :3] < 0.05) and np.all(x[:, :, 5:] > 0.95)
 
 
+
+def test_big_pngs_are_reduced_before_the_grey_conversion(tmp_path, monkeypatch):
+    # PNG has no draft(): the image must shrink before to_grey makes its full-size copies
+    from engine import image_decode
+    left_dark = np.zeros((800, 1000), np.uint16)
+    left_dark[:, 500:] = 65535
+    rgba = np.zeros((800, 1000, 4), np.uint8)
+    rgba[:, 500:, 3] = 255                       # transparent left half, opaque black right
+    pal = Image.fromarray((left_dark > 0).astype(np.uint8), "P")
+    pal.putpalette([0, 0, 0, 255, 255, 255] + [0] * 762)
+    save(tmp_path / "deep.png", left_dark)
+    save(tmp_path / "glass.png", rgba)
+    pal.save(tmp_path / "pal.png", transparency=0)  # transparent left half, opaque white right
+    seen = []
+    real = image_decode.to_grey
+    monkeypatch.setattr(image_decode, "to_grey", lambda im: seen.append(im.size) or real(im))
+    x = all_x(load(tmp_path, image_size=(8, 10)).dataset).reshape(-1, 8, 10)
+    assert len(seen) == 3 and all(w <= 40 and h <= 32 for w, h in seen)
+    deep, glass, pal = x  # sorted by file name
+    assert np.all(deep[:, :5] == 0) and np.all(deep[:, 5:] == 1)
+    assert np.all(glass[:, :5] == 1) and np.all(glass[:, 5:] == 0)  # dark ink goes onto white
+    assert np.all(pal[:, :5] == 0) and np.all(pal[:, 5:] == 1)      # light ink goes onto black
+
+
+def test_exif_orientation_turns_the_picture_upright(tmp_path):
+    a = np.zeros((40, 80), np.uint8)  # stored 80 wide x 40 high: left half black, right white
+    a[:, 40:] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display": upright it is 40 wide x 80 high
+    for i in range(2):
+        Image.fromarray(a).save(tmp_path / f"{i}.jpg", exif=exif, quality=95)
+    x = all_x(load(tmp_path, image_size=(8, 4)).dataset).reshape(-1, 8, 4)
+    assert np.all(x[:, :3] < 0.1) and np.all(x[:, 5:] > 0.9)  # the left half is now on top
+
+
 # ---- inversion --------------------------------------------------------------------------------
 
 def ink_on_paper(tmp_path, n=4):
