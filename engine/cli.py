@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--warmup", type=int, default=0, help="epochs over which beta rises from 0 (default 0)")
     t.add_argument("--seed", type=int, default=0, help="random seed for weights, shuffling and noise (default 0)")
     t.add_argument("--threads", type=int, default=None,
-                   help="threads: each trains a slice of every batch (default: one per core)")
+                   help="threads for the matrix products (default: one per core)")
     t.add_argument("--limit", type=int, default=None, help="use only the first N training images (default: all)")
     t.add_argument("--save", type=Path, default=None, help="write the model here (.npz); with --resume, default: the resumed file")
     t.add_argument("--resume", type=Path, default=None, help="continue training this model file")
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", default=None, help="data set (default: the one the model was trained on, if loadable)")
     e.add_argument("--iw", type=int, default=100, help="importance samples K for the log p(x) estimate (default 100)")
     e.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    e.add_argument("--threads", type=int, default=None, help="BLAS threads (default: all cores)")
+    e.add_argument("--threads", type=int, default=None, help="threads for the matrix products (default: one per core)")
     e.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
     s = sub.add_parser("sample", help="write the latent manifold (or prior samples) as a PNG grid")

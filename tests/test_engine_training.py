@@ -74,13 +74,15 @@ def test_stop_takes_effect_before_the_next_batch():
     assert np.all(np.isfinite(trainer.model.decode(np.zeros((1, 2)))))
 
 
-def test_divergence_stops_with_a_clear_error_and_keeps_finite_weights():
+def test_divergence_stops_with_a_clear_error_and_keeps_the_last_good_weights():
     trainer = Trainer(small_model(), mnist_subset().subset(2000, 100),
                       TrainConfig(epochs=2, optimizer="sgd", lr=1e6))
+    good = trainer.model.params.copy()
     with pytest.raises(TrainingDiverged, match="last good weights"):
         for _ in trainer.run():
-            pass
+            good = trainer.model.params.copy()     # the weights each report was made with
     assert np.all(np.isfinite(trainer.model.params))
+    np.testing.assert_array_equal(trainer.model.params, good)
 
 
 def test_kl_warmup_rises_linearly_to_beta():
