@@ -86,6 +86,22 @@ def test_failed_load_keeps_the_previous_data(qtbot, window, tmp_path):
     assert "stays loaded" in window.status_text()
 
 
+
+def test_folder_without_readable_images_lists_why_and_keeps_the_data(qtbot, window, tmp_path):
+    before = window.dataset
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "a.png").write_text("text, not a PNG")
+    (junk / "b.jpg").write_bytes(b"")
+    with qtbot.waitSignal(window.folders.failed, timeout=30000) as blocker:
+        window.load_folder_now(str(junk))
+    assert blocker.args[2] == [("a.png", "not an image"), ("b.jpg", "zero-byte file")]
+    assert window.dataset is before
+    assert "no readable image" in window.status_text() and "stays loaded" in window.status_text()
+    assert window.details_button.isVisible()
+    assert window._last_skipped == blocker.args[2]
+
+
 def test_cancel_keeps_the_previous_data(qtbot, window, tmp_path):
     before = window.dataset
     folder = make_folder(tmp_path / "shapes", n_per_class=5)

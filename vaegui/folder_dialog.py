@@ -131,7 +131,7 @@ class FolderLoadWorker(QObject):
 
     progress = pyqtSignal(int, int)
     loaded = pyqtSignal(object)
-    failed = pyqtSignal(str)
+    failed = pyqtSignal(str, object)   # message, [(path, reason)] of the files skipped
     finished = pyqtSignal()
 
     def __init__(self, path: str, image_size, invert, test_fraction: float) -> None:
@@ -145,7 +145,7 @@ class FolderLoadWorker(QObject):
     @pyqtSlot()
     def run(self) -> None:
         from engine import EngineError
-        from engine.folder import LoadCancelled, load_folder
+        from engine.folder import LoadCancelled, TooFewImages, load_folder
         path, size, invert, frac = self.args
         try:
             result = load_folder(path, image_size=size, invert=invert, test_fraction=frac,
@@ -153,11 +153,13 @@ class FolderLoadWorker(QObject):
                                  cancelled=self._cancel.is_set)
             self.loaded.emit(result)
         except LoadCancelled:
-            self.failed.emit("cancelled")
+            self.failed.emit("cancelled", [])
+        except TooFewImages as exc:  # the details dialog lists why each file was left out
+            self.failed.emit(str(exc), list(exc.skipped))
         except (EngineError, OSError) as exc:
-            self.failed.emit(str(exc))
+            self.failed.emit(str(exc), [])
         except Exception as exc:  # noqa: BLE001 - shown in a message box, never a crash
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            self.failed.emit(f"{type(exc).__name__}: {exc}", [])
         finally:
             self.finished.emit()
 
@@ -225,9 +227,9 @@ class FolderLoader(QObject):
         self._close_dialog()
         self.loaded.emit(self._path, result)
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, message: str, skipped: list) -> None:
         self._close_dialog()
-        self.failed.emit(self._path, message, [])
+        self.failed.emit(self._path, message, skipped)
 
     def _on_finished(self) -> None:
         if self.thread is not None:
