@@ -3,8 +3,8 @@ import csv
 
 import numpy as np
 import pytest
-from PyQt5.QtCore import QMimeData, QPoint, QPointF, Qt
-from PyQt5.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PyQt5.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
+from PyQt5.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent
 from PyQt5.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox,
                              QLineEdit, QListWidget)
 
@@ -42,16 +42,35 @@ def test_click_shows_exactly_the_engines_decode(qtbot, model_window):
     assert view.marker.isVisible() and np.allclose([mx, my], z)
 
 
+def _mouse(widget, kind, pos, button, buttons) -> None:
+    """A raw mouse event: unlike QTest's mouseMove, it can carry a held button (a drag)."""
+    QApplication.sendEvent(widget, QMouseEvent(kind, QPointF(pos), button, buttons, Qt.NoModifier))
+
+
 def test_hover_and_marker_drag_decode(qtbot, model_window):
     win = model_window
-    view = win.latent_view
-    win.explorer.on_hovered(0.3, 0.2)
+    view, vp = win.latent_view, win.latent_view.viewport()
+    qtbot.wait(50)                                   # let the layout settle: the view's range is final
+    pos = _view_pos(view, 0.3, 0.2)
+    qtbot.mouseMove(vp, pos)                         # hovering previews the point under the cursor
+    under = view.vb.mapSceneToView(view.mapToScene(pos))
     assert np.array_equal(win.image_panel.hover.image(),
-                          win.model.decode(np.array([[0.3, 0.2]]))[0].reshape(28, 28))
-    win.explorer.select(np.array([0.0, 0.0]))
-    view.marker.setPos(QPointF(-1.0, 1.0))          # what dragging the marker does
-    assert np.array_equal(win.image_panel.decoded.image(),
-                          win.model.decode(np.array([[-1.0, 1.0]]))[0].reshape(28, 28))
+                          win.model.decode(np.array([[under.x(), under.y()]]))[0].reshape(28, 28))
+    qtbot.mouseClick(vp, Qt.LeftButton, pos=_view_pos(view, 0.0, 0.0))
+    start = win.explorer._selected.copy()
+    _mouse(vp, QEvent.MouseButtonPress, _view_pos(view, *start), Qt.LeftButton, Qt.LeftButton)
+    path = []
+    for t in np.linspace(0.2, 1.0, 5):              # decodes continuously while the marker moves
+        qtbot.wait(20)
+        _mouse(vp, QEvent.MouseMove, _view_pos(view, -t, t), Qt.NoButton, Qt.LeftButton)
+        z = win.explorer._selected.copy()
+        assert np.allclose(z, [view.marker.pos().x(), view.marker.pos().y()])
+        assert np.array_equal(win.image_panel.decoded.image(), win.model.decode(z[None, :])[0].reshape(28, 28))
+        path.append(z)
+    _mouse(vp, QEvent.MouseButtonRelease, _view_pos(view, -1.0, 1.0), Qt.LeftButton, Qt.NoButton)
+    assert np.all(np.diff(np.array(path)[:, 0]) < 0) and np.all(np.diff(np.array(path)[:, 1]) > 0)
+    px = view.vb.viewPixelSize()
+    assert abs(path[-1][0] + 1.0) <= 3 * px[0] and abs(path[-1][1] - 1.0) <= 3 * px[1]
 
 
 def test_drop_gallery_image_shows_reconstruction_and_posterior(qtbot, model_window, small_mnist):
@@ -83,6 +102,33 @@ def test_drop_gallery_image_shows_reconstruction_and_posterior(qtbot, model_wind
     outline = posterior_ellipse(mu[0], logvar[0], (0, 1), 1.0)
     assert np.allclose(xs, outline[:, 0]) and np.allclose(ys, outline[:, 1])
     assert len(view._posterior_items("drop")[2].getData()[0]) > 0
+
+
+def test_another_model_leaves_no_stale_inspector(qtbot, model_window, tmp_path):
+    from engine import VAE, VAEConfig, save_model
+    win = model_window
+    win.explorer.on_clicked(0.5, 0.5)
+    win.explorer.show_test_image(0)
+    panel = win.image_panel
+    assert panel.decoded.image() is not None and panel.post_label.text()
+    save_model(tmp_path / "other.npz", VAE(VAEConfig(hidden=(16,), latent_dim=2), seed=3))
+    assert win.open_model(str(tmp_path / "other.npz"))
+    # nothing of the previous model's point or input is left on show
+    assert panel.decoded.image() is None and panel.z_label.text() == ""
+    assert panel.original.image() is None and panel.reconstruction.image() is None
+    assert panel.post_label.text() == "" and "Test #" not in panel.original._caption
+
+
+def test_drawing_and_dropped_image_share_the_inspector(qtbot, model_window):
+    win = model_window
+    win.explorer.show_test_image(4)
+    win.draw_pad.stroke([(0.5, 0.2), (0.5, 0.8)])
+    assert win.image_panel.original._caption == "Your drawing"
+    win.explorer.set_model(win.model)                # what every scatter refresh does while training
+    assert win.image_panel.original._caption == "Your drawing"    # the drawing stays on show
+    win.draw_pad.clear()                             # the dropped image comes back
+    assert win.image_panel.original._caption.startswith("Test #4")
+    assert np.array_equal(win.image_panel.original.image(), win.dataset.x_test[4].reshape(28, 28))
 
 
 def test_interpolation_between_two_points(qtbot, model_window):

@@ -90,6 +90,7 @@ class Explorer(QObject):
         self._selected: np.ndarray | None = None        # full z of the clicked point
         self._input: tuple[str, np.ndarray] | None = None  # (caption, image (D,)) last dropped / drawn
         self._drawing: np.ndarray | None = None           # the draw pad's image, if any
+        self._shown_key = "drop"                          # which input the inspector shows
         self._ends: list[tuple[np.ndarray, str]] = []    # interpolation end points
         self._picking = False
         self._gallery_ends: list[tuple[np.ndarray, str] | None] = [None, None]
@@ -145,8 +146,7 @@ class Explorer(QObject):
         self._drawing = None
         self.view.set_posterior(None, key="drop")
         self.view.set_posterior(None, key="draw")
-        self.images.original.set_image(None)
-        self.images.reconstruction.set_image(None)
+        self.images.clear_input()
 
     def set_model(self, model, reset: bool = False, refresh_manifold: bool = True,
                   mosaic: np.ndarray | None = None, mosaic_params: tuple | None = None) -> None:
@@ -171,6 +171,7 @@ class Explorer(QObject):
             self.dims.set_latent_dim(model.config.latent_dim)
             self._selected = None
             self._ends = []
+            self.images.clear_selection()
             self.view.set_marker(None)
             self.view.set_path(None)
             self.interp.show_strip(None, "Pick two map points or two gallery images")
@@ -273,8 +274,10 @@ class Explorer(QObject):
         if not img.any():
             self._drawing = None
             self.view.set_posterior(None, key="draw")
-            self.images.original.set_image(None)
-            self.images.reconstruction.set_image(None)
+            if self._input is not None:       # the dropped image (still marked on the map) again
+                self._encode_input(*self._input, key="drop")
+            else:
+                self.images.clear_input()
             return
         if img.size != self.model.config.input_dim:
             return
@@ -286,6 +289,7 @@ class Explorer(QObject):
         from engine import posterior_ellipse
         if key == "drop":
             self._input = (caption, np.asarray(x, np.float32))
+        self._shown_key = key
         x = np.asarray(x, np.float32)
         h, w = self.model.config.image_shape
         mu, logvar = self.model.encode(x[None, :])
@@ -398,10 +402,13 @@ class Explorer(QObject):
             # keep the marker's plane position, take the other dims from the sliders
             x, y = self._project(self._selected)
             self.select(self.plane_to_z(x, y))
+        inputs = []
         if self._drawing is not None and self._drawing.size == self.model.config.input_dim:
-            self._encode_input("Your drawing", self._drawing, key="draw")
+            inputs.append(("Your drawing", self._drawing, "draw"))
         if self._input is not None and self._input[1].size == self.model.config.input_dim:
-            caption, x = self._input
-            self._encode_input(caption, x, key="drop")
+            inputs.append((*self._input, "drop"))
+        inputs.sort(key=lambda t: t[2] == self._shown_key)    # the one on show last: it stays on show
+        for caption, x, key in inputs:
+            self._encode_input(caption, x, key=key)
         if len(self._ends) == 2 and self._ends[0][0].size == self.latent_dim:
             self._update_path()

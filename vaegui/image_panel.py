@@ -67,8 +67,19 @@ class ImagePanel(QWidget):
         self.reconstruction.set_image(recon)
         self.post_label.setText(posterior_text)
 
-    def clear(self) -> None:
-        for w in (self.decoded, self.hover, self.original, self.reconstruction):
-            w.set_image(None)
+    def clear_selection(self) -> None:
+        """Forget the selected point (a different model: its decode would be stale)."""
+        self.decoded.set_image(None)
         self.z_label.setText("")
+
+    def clear_input(self) -> None:
+        """Forget the input and its reconstruction, caption and posterior text included."""
+        self.original.set_caption("Input")
+        self.original.set_image(None)
+        self.reconstruction.set_image(None)
         self.post_label.setText("")
+
+    def clear(self) -> None:
+        self.clear_selection()
+        self.clear_input()
+        self.hover.set_image(None)
