@@ -489,6 +489,12 @@ def test_second_load_comes_from_the_cache_and_the_folder_is_untouched(tmp_path):
     # A changed file is a different folder: decoded again.
     os.utime(data / "k" / "0.png", ns=(1, 1))
     assert not load(data, cache_dir=cache).from_cache
+    # So is one rewritten with a new size but its old modification time.
+    st = os.stat(data / "k" / "1.png")
+    (data / "k" / "1.png").write_bytes(png_bytes((8, 8)))
+    os.utime(data / "k" / "1.png", ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert os.stat(data / "k" / "1.png").st_size != st.st_size
+    assert not load(data, cache_dir=cache).from_cache
 
 
 def test_cache_defaults_to_the_environment_setting(tmp_path):

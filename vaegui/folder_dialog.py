@@ -116,7 +116,8 @@ class FolderOptionsDialog(QDialog):
             wdg.setEnabled(not fixed)
         text = self.scan.describe() + f" — suggested {w}×{h}"
         if self.scan.skipped:
-            text += f"; {len(self.scan.skipped):,} files will be skipped"
+            n = len(self.scan.skipped)
+            text += f"; {n:,} file{'s' if n != 1 else ''} will be skipped"
         self.scan_label.setText(text)
         self._set_ok(True)
 
