@@ -46,7 +46,7 @@ def test_close_asks_about_an_unsaved_model(qtbot, window, monkeypatch):
     window.confirm = True
     window.panel.epochs_spin.setValue(50)
     qtbot.mouseClick(window.findChild(QPushButton, "startButton"), Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.dirty, timeout=10000)
+    qtbot.waitUntil(lambda: window.dirty, timeout=30000)
     answers = iter([QMessageBox.Cancel, QMessageBox.Discard])
     asked = []
     monkeypatch.setattr(QMessageBox, "exec_", lambda self: asked.append(self.text()) or next(answers))
@@ -55,6 +55,24 @@ def test_close_asks_about_an_unsaved_model(qtbot, window, monkeypatch):
     window.close()
     assert not window.isVisible() and not window.training.running
     assert len(asked) == 2 and "not been saved" in asked[0]
+
+
+def test_save_when_closing_mid_run_writes_the_model_and_quits(qtbot, window, monkeypatch, tmp_path):
+    from PyQt5.QtWidgets import QFileDialog
+    from engine import load_model
+    window.confirm = True
+    window.panel.epochs_spin.setValue(50)
+    qtbot.mouseClick(window.findChild(QPushButton, "startButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.loss_plots.batches_plotted >= 3, timeout=30000)
+    thread = window.training.thread
+    path = tmp_path / "on_quit.npz"
+    monkeypatch.setattr(QMessageBox, "exec_", lambda self: QMessageBox.Save)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.close()
+    assert not window.isVisible() and thread.isFinished()
+    saved = load_model(str(path)).model
+    z = np.array([[0.3, -0.7]])
+    assert np.array_equal(saved.decode(z), window.model.decode(z))  # the weights when the user said Save
 
 
 def test_geometry_and_recent_folders_are_remembered(qtbot, window, tmp_path, small_mnist):
@@ -127,6 +145,6 @@ def test_menu_actions_start_and_stop_a_run(qtbot, window):
     stop = window.findChild(QAction, "stopAction")
     with qtbot.waitSignal(window.training_finished, timeout=30000) as blocker:
         start.trigger()
-        qtbot.waitUntil(lambda: window.loss_plots.batches_plotted > 0, timeout=10000)
+        qtbot.waitUntil(lambda: window.loss_plots.batches_plotted > 0, timeout=30000)
         stop.trigger()
     assert blocker.args[0] == "stopped"

@@ -56,7 +56,7 @@ def test_stop_mid_run_keeps_a_usable_model(qtbot, window):
     window.panel.epochs_spin.setValue(50)
     with qtbot.waitSignal(window.training_finished, timeout=30000) as blocker:
         qtbot.mouseClick(window.findChild(QPushButton, "startButton"), Qt.LeftButton)
-        qtbot.waitUntil(lambda: window.loss_plots.batches_plotted >= 5, timeout=10000)
+        qtbot.waitUntil(lambda: window.loss_plots.batches_plotted >= 5, timeout=30000)
         qtbot.mouseClick(window.findChild(QPushButton, "stopButton"), Qt.LeftButton)
     assert blocker.args[0] == "stopped"
     assert window.trainer.epochs_done < 50
@@ -78,6 +78,7 @@ def test_pause_resume_continues_the_same_run(qtbot, window):
             trainer = window.trainer
             qtbot.mouseClick(pause, Qt.LeftButton)     # before the run can end, however fast it is
         assert pause.text() == "Resume"
+        assert window.findChild(QProgressBar, "progressBar").format().endswith("— paused")
         n = window.loss_plots.batches_plotted
         qtbot.wait(300)
         assert window.loss_plots.batches_plotted == n          # nothing trains while paused
@@ -93,7 +94,7 @@ def test_close_mid_run_ends_the_thread(qtbot, window):
     window.panel.epochs_spin.setValue(50)
     qtbot.mouseClick(window.findChild(QPushButton, "startButton"), Qt.LeftButton)
     thread = window.training.thread
-    qtbot.waitUntil(lambda: window.loss_plots.batches_plotted >= 3, timeout=10000)
+    qtbot.waitUntil(lambda: window.loss_plots.batches_plotted >= 3, timeout=30000)
     t0 = time.perf_counter()
     window.close()
     assert time.perf_counter() - t0 < 1.0
@@ -105,7 +106,40 @@ def test_close_while_paused_ends_the_thread(qtbot, window):
     window.panel.epochs_spin.setValue(50)
     qtbot.mouseClick(window.findChild(QPushButton, "startButton"), Qt.LeftButton)
     thread = window.training.thread
-    with qtbot.waitSignal(window.training.paused, timeout=10000):
+    with qtbot.waitSignal(window.training.paused, timeout=30000):
         qtbot.mouseClick(window.findChild(QPushButton, "pauseButton"), Qt.LeftButton)
     window.close()
     assert thread.isFinished()
+
+
+def test_save_right_after_pause_waits_for_the_batch(qtbot, window, tmp_path):
+    from engine import load_model
+    window.panel.epochs_spin.setValue(50)
+    qtbot.mouseClick(window.findChild(QPushButton, "startButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.loss_plots.batches_plotted >= 3, timeout=30000)
+    qtbot.mouseClick(window.findChild(QPushButton, "pauseButton"), Qt.LeftButton)
+    assert window.save_model(path=str(tmp_path / "paused.npz"))     # no wait for `paused` first
+    assert window.training.weights_still
+    saved = load_model(str(tmp_path / "paused.npz")).model
+    z = np.array([[0.3, -0.7]])
+    assert np.array_equal(saved.decode(z), window.model.decode(z))    # exactly the paused weights
+    window.close()
+    assert not window.training.running
+
+
+def test_ctrl_s_mid_run_saves_and_training_goes_on(qtbot, window, tmp_path, monkeypatch):
+    from PyQt5.QtWidgets import QFileDialog
+    from engine import load_model
+    path = tmp_path / "mid_run.npz"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.panel.epochs_spin.setValue(50)
+    qtbot.mouseClick(window.findChild(QPushButton, "startButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.loss_plots.batches_plotted >= 3, timeout=30000)
+    qtbot.keyClick(window, Qt.Key_S, Qt.ControlModifier)
+    assert path.exists() and "Saved model" in window.status_text()
+    assert load_model(str(path)).model.config.latent_dim == 2
+    assert window.training.running and not window.training.is_paused
+    n = window.loss_plots.batches_plotted
+    qtbot.waitUntil(lambda: window.loss_plots.batches_plotted > n, timeout=30000)   # it trains on
+    assert not window.findChild(QPushButton, "pauseButton").isChecked()
+    window.close()

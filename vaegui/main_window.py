@@ -439,7 +439,6 @@ class MainWindow(QMainWindow):
         tc.epoch_done.connect(self._on_epoch_done)
         tc.scatter_ready.connect(self._on_scatter)
         tc.paused.connect(self._on_paused)
-        tc.resumed.connect(lambda: (self.panel.set_paused_text(False), self.show_status("Training resumed")))
         tc.failed.connect(self._on_failed)
         tc.finished.connect(self._on_finished)
 
@@ -523,10 +522,12 @@ class MainWindow(QMainWindow):
             self.show_status("Pausing after this batch…")
         else:
             self.training.resume()
+            self.show_status("Training resumed")
         self.panel.set_paused_text(paused)
 
     def _on_paused(self) -> None:
-        self.show_status("Paused — the explorer shows the model as it is now; press Resume to go on")
+        if self.panel.pause_button.isChecked():      # not the brief hold of a save
+            self.show_status("Paused — the explorer shows the model as it is now; press Resume to go on")
 
     def stop_training(self) -> None:
         if self.training.running:
@@ -576,13 +577,9 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.Discard
 
     def save_model(self, ask: bool = False, path: str | None = None) -> bool:
-        """Save to the current file (or ask for one); True if saved."""
-        from engine import EngineError, save_model
+        """Save to the current file (or ask for one); True if saved. Works while training too."""
         if self.model is None:
             self.show_status("Nothing to save: train or open a model first")
-            return False
-        if self.training.running and not self.training.is_paused:
-            self.show_status("Pause or stop training to save the model")
             return False
         if path is None:
             path = self.model_path if (self.model_path and not ask) else None
@@ -595,6 +592,19 @@ class MainWindow(QMainWindow):
                 return False
             if not path.endswith(".npz"):
                 path += ".npz"
+        # a running run holds still between two batches while it is written, then goes on
+        resume_after = self.training.running and not self.training.is_paused
+        try:
+            if not self.training.wait_until_paused():
+                self.show_status("Training did not pause in time; the model was not saved")
+                return False
+            return self._write_model(path)
+        finally:
+            if resume_after:
+                self.training.resume()
+
+    def _write_model(self, path: str) -> bool:
+        from engine import EngineError, save_model
         try:
             trainer = self.trainer
             if trainer is None and self.model_file is not None and self.dataset is not None \
@@ -774,7 +784,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if self.dirty and self.confirm and not self._close_accepted:
+            # hold a running run still while asking, so that Save writes the model as it is now
+            paused_here = self.training.running and not self.training.is_paused
+            if paused_here:
+                self.panel.pause_button.setChecked(True)
             if not self._maybe_discard("quit"):
+                if paused_here and self.training.running:
+                    self.panel.pause_button.setChecked(False)
                 event.ignore()
                 return
         self._close_accepted = True

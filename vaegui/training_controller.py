@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from PyQt5.QtCore import QCoreApplication, QEvent, QObject, pyqtSignal
+from PyQt5.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, pyqtSignal
 
 from .worker import TrainWorker, start_in_thread
 
@@ -30,6 +30,7 @@ class TrainingController(QObject):
         self.worker: TrainWorker | None = None
         self.thread = None
         self.trainer = None
+        self._holding = False     # the worker has reported `paused` and waits: its weights are still
 
     @property
     def running(self) -> bool:
@@ -38,6 +39,30 @@ class TrainingController(QObject):
     @property
     def is_paused(self) -> bool:
         return self.worker is not None and self.worker.is_paused
+
+    @property
+    def weights_still(self) -> bool:
+        """True when no run is changing the model: none is running, or it has paused between batches.
+
+        A pause is only requested by `pause()`; the worker finishes its batch first. Saving the
+        model in between would write weights and optimizer state from different steps.
+        """
+        return self.worker is None or self._holding
+
+    def wait_until_paused(self, timeout_ms: int = 3000) -> bool:
+        """Pause the run if needed and wait (events keep flowing) until the worker holds still."""
+        if self.weights_still:
+            return True
+        self.pause()
+        loop = QEventLoop()
+        for sig in (self.paused, self.finished):
+            sig.connect(loop.quit)
+        QTimer.singleShot(timeout_ms, loop.quit)
+        if not self.weights_still:
+            loop.exec_()
+        for sig in (self.paused, self.finished):
+            sig.disconnect(loop.quit)
+        return self.weights_still
 
     def start(self, trainer, scatter_x, scatter_y, scatter_interval: float = 1.0) -> None:
         """Run `trainer.run()` in a worker thread."""
@@ -49,11 +74,12 @@ class TrainingController(QObject):
         worker.batches.connect(self.batches)
         worker.epoch_done.connect(self.epoch_done)
         worker.scatter_ready.connect(self.scatter_ready)
-        worker.paused.connect(self.paused)
+        worker.paused.connect(self._on_worker_paused)
         worker.resumed.connect(self.resumed)
         worker.failed.connect(self.failed)
         worker.finished.connect(self._on_worker_finished)
         self.worker = worker
+        self._holding = False
         n, bs = len(trainer.data.x_train), trainer.config.batch_size
         batches = math.ceil(n / min(bs, n))
         first = trainer.epochs_done + 1
@@ -71,8 +97,15 @@ class TrainingController(QObject):
             self.worker.pause()
 
     def resume(self) -> None:
+        self._holding = False
         if self.worker is not None:
             self.worker.resume()
+
+    def _on_worker_paused(self, resumes: int) -> None:
+        # queued from the worker: a resume() or stop() issued since then makes this report stale
+        if self.worker is not None and self.worker.resumes == resumes and self.worker.is_paused:
+            self._holding = True
+        self.paused.emit()
 
     def stop(self) -> None:
         if self.worker is not None:
@@ -81,6 +114,7 @@ class TrainingController(QObject):
     def _on_worker_finished(self, outcome: str) -> None:
         thread = self.thread
         self.worker = None
+        self._holding = False
         if thread is not None:
             thread.wait(5000)     # run() has returned; the thread is only leaving its loop
         self.thread = None

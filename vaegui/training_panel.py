@@ -133,6 +133,7 @@ class TrainingPanel(QWidget):
         outer.addStretch(1)
         self._run_first_epoch = 1
         self._t0 = time.perf_counter()
+        self._paused_at: float | None = None
 
     # -- settings ----------------------------------------------------------------------
     def hidden_sizes(self) -> tuple[int, ...]:
@@ -183,6 +184,7 @@ class TrainingPanel(QWidget):
 
     def begin_run(self, first_epoch: int, last_epoch: int, batches: int | None = None) -> None:
         self._run_first_epoch = first_epoch
+        self._paused_at = None
         self._t0 = time.perf_counter()
         self.progress_bar.setMaximum(max(1, (last_epoch - first_epoch + 1) * (batches or 1)))
         self.progress_bar.setValue(0)
@@ -197,7 +199,8 @@ class TrainingPanel(QWidget):
         if self.progress_bar.maximum() != total:
             self.progress_bar.setMaximum(total)
         self.progress_bar.setValue(min(done, total))
-        self.progress_bar.setFormat(f"Epoch {r.epoch}/{r.epochs} · batch {r.batch}/{r.batches}")
+        paused = " — paused" if self._paused_at is not None else ""
+        self.progress_bar.setFormat(f"Epoch {r.epoch}/{r.epochs} · batch {r.batch}/{r.batches}{paused}")
         frac = done / total if total else 0.0
         elapsed = time.perf_counter() - self._t0
         left = elapsed * (1 - frac) / frac if frac > 0 else 0.0
@@ -206,6 +209,7 @@ class TrainingPanel(QWidget):
 
     def end_run(self, text: str) -> None:
         """A run ended: the bar reads its maximum, Start is enabled again."""
+        self._paused_at = None
         self.progress_bar.setValue(self.progress_bar.maximum())
         self.progress_bar.setFormat(text)
         self.set_running(False)
@@ -215,7 +219,7 @@ class TrainingPanel(QWidget):
         now = time.perf_counter()
         if paused:
             self._paused_at = now
-        elif getattr(self, "_paused_at", None) is not None:
+        elif self._paused_at is not None:
             self._t0 += now - self._paused_at
             self._paused_at = None
         if paused:

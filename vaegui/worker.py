@@ -15,7 +15,7 @@ What crosses the thread boundary:
   interval stretches instead of slowing training down): posterior means of a fixed test subset, encoded here (not in the GUI
   thread), and a copy of the model taken between batches, so the explorer can decode while
   the weights keep changing.
-- `paused()`, `resumed()`, `failed(str)`, `finished(str)` with the outcome
+- `paused(resumes)` (between batches, waiting), `resumed()`, `failed(str)`, `finished(str)` with the outcome
   ("completed", "stopped", "diverged" or "error").
 """
 from __future__ import annotations
@@ -61,7 +61,7 @@ class TrainWorker(QObject):
     batches = pyqtSignal(object, object)
     epoch_done = pyqtSignal(object)
     scatter_ready = pyqtSignal(object)
-    paused = pyqtSignal()
+    paused = pyqtSignal(int)      # the number of resume()/stop() calls so far: stale if it has grown
     resumed = pyqtSignal()
     failed = pyqtSignal(str)
     finished = pyqtSignal(str)
@@ -78,6 +78,7 @@ class TrainWorker(QObject):
         self._run_allowed = threading.Event()
         self._run_allowed.set()
         self._stop_requested = threading.Event()
+        self.resumes = 0          # written by the GUI thread only
         self._scatter_cost = 0.0
         self._manifold_params: tuple | None = None
         self.outcome = ""
@@ -88,12 +89,14 @@ class TrainWorker(QObject):
         self._run_allowed.clear()
 
     def resume(self) -> None:
+        self.resumes += 1
         self._run_allowed.set()
 
     def stop(self) -> None:
         """End the run after the current batch; the model keeps what it learnt so far."""
         self._stop_requested.set()
         self.trainer.stop()
+        self.resumes += 1
         self._run_allowed.set()
 
     @property
@@ -165,8 +168,9 @@ class TrainWorker(QObject):
                 elif not self._run_allowed.is_set():
                     flush()
                     ep = (last.epoch - 1 + last.batch / last.batches) if last is not None else 0.0
+                    resumes = self.resumes     # read before the wait: a resume() after it shows
                     self._scatter(ep, final=False)
-                    self.paused.emit()
+                    self.paused.emit(resumes)
                     self._run_allowed.wait()
                     if self._stop_requested.is_set():
                         self.trainer.stop()
