@@ -233,6 +233,13 @@ def test_save_open_and_exports(qtbot, model_window, tmp_path):
     assert Image.open(tmp_path / "manifold.png").size == (560, 560)
 
 
+def test_opened_history_fits_the_loss_plot(qtbot, model_window):
+    hist = model_window.model_file.history
+    (_, _), (y0, y1) = model_window.loss_plots.loss_plot.getViewBox().viewRange()
+    losses = [v for r in hist for v in (r.train_loss, r.test_loss, r.recon)]
+    assert y0 <= min(losses) and max(losses) <= y1        # every epoch point is on the plot
+
+
 def test_open_model_with_other_image_size_offers_a_switch(qtbot, window, tmp_path, small_mnist):
     from engine import Dataset, VAE, VAEConfig, save_model
     small = Dataset("tiny", small_mnist.x_train[:, :100], None, small_mnist.x_test[:, :100], None, (10, 10))

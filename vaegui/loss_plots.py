@@ -120,7 +120,8 @@ class LossPlots(QWidget):
         top = [np.percentile(v[:, 4], 97)] if len(v) else []
         if len(e):
             vals.append(e[:, 1:].min())
-            top.append(e[:, 2].max())
+            # without batches (a loaded model's history) nothing else shows the train losses' top
+            top.append(e[:, 2].max() if len(v) else e[:, 1:].max())
         recon = self.recon_curve.getData()[1]
         if recon is not None and len(recon):
             vals.append(float(np.min(recon)))
