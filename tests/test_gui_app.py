@@ -93,6 +93,7 @@ def test_latent_size_one_trains_and_explores(qtbot, window):
     with qtbot.waitSignal(window.training_finished, timeout=60000) as blocker:
         window.start_training()
     assert blocker.args[0] == "completed"
+    assert "Training complete — 1 epoch, test loss" in window.status_text()
     window.explorer.on_clicked(0.7, 0.0)
     assert window.image_panel.decoded.image() is not None
 

@@ -6,7 +6,7 @@ import pytest
 from PyQt5.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
 from PyQt5.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent
 from PyQt5.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox,
-                             QLineEdit, QListWidget)
+                             QFormLayout, QLineEdit, QListWidget, QMenu)
 
 from vaegui.latent_view import MIME_TEST_INDEX
 
@@ -258,6 +258,13 @@ def test_every_control_has_a_tooltip(window):
                if w.isVisibleTo(window) and not w.toolTip() and not w.objectName().startswith("qt_")
                and type(w).__name__ not in ("QToolButton", "QScrollBar")]
     assert not missing, missing
+    # the names in the settings forms and the View menu's panel toggles explain themselves too
+    for form in window.panel.findChildren(QFormLayout) + window.dims_panel.findChildren(QFormLayout):
+        for row in range(form.rowCount()):
+            assert form.itemAt(row, QFormLayout.LabelRole).widget().toolTip()
+    view_menu = [m for m in window.menuBar().findChildren(QMenu) if m.title() == "&View"][0]
+    for a in view_menu.actions():
+        assert a.isSeparator() or a.toolTip() != a.text().replace("&", ""), a.text()
 
 
 def test_bad_settings_report_instead_of_crashing(qtbot, window):

@@ -32,6 +32,8 @@ class LatentDimsPanel(QWidget):
         form.addRow("Horizontal", self.x_combo)
         form.addRow("Vertical", self.y_combo)
         form.addRow("Others at", self.hold_combo)
+        for combo in (self.x_combo, self.y_combo, self.hold_combo):
+            form.labelForField(combo).setToolTip(combo.toolTip())
         lay.addLayout(form)
         self.reset_button = QPushButton("Reset sliders to 0", objectName="resetSlidersButton")
         self.reset_button.setToolTip("Hold every other dimension at 0")
@@ -45,6 +47,7 @@ class LatentDimsPanel(QWidget):
         self._scroll.setWidget(self._slider_host)
         lay.addWidget(self._scroll, 1)
         self.note = QLabel("", objectName="dimsNote")
+        self.note.setToolTip("Why the choosers are disabled for a latent size of 1 or 2")
         self.note.setWordWrap(True)
         lay.addWidget(self.note)
         lay.addStretch(0)
@@ -106,11 +109,13 @@ class LatentDimsPanel(QWidget):
             if d in (dx, dy):
                 continue
             name = QLabel(f"z[{d}]")
+            name.setToolTip(f"Latent dimension {d}, held at the slider's value")
             s = QSlider(Qt.Horizontal, objectName=f"dimSlider{d}", minimum=-SLIDER_STEPS // 2,
                         maximum=SLIDER_STEPS // 2)
             s.setToolTip(f"Value at which latent dimension {d} is held for the map and clicks")
             s.setValue(self._to_slider(self._base[d]))
             val = QLabel(f"{self._base[d]:+.2f}")
+            val.setToolTip(f"The value z[{d}] is held at")
             val.setMinimumWidth(44)
             s.valueChanged.connect(lambda v, d=d: self._on_slider(d, v))
             self._grid.addWidget(name, row, 0)

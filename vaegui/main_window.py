@@ -257,9 +257,13 @@ class MainWindow(QMainWindow):
                                  "Pause or resume the current run", "pauseAction"))
         t.addAction(self._action("S&top", self.stop_training, "Ctrl+.", "Stop the current run", "stopAction"))
         v = mb.addMenu("&View")
+        v.setToolTipsVisible(True)
         for d in (self.dock_training, self.dock_dims, self.dock_inspector, self.dock_draw, self.dock_losses,
                   self.dock_gallery, self.dock_interp):
-            v.addAction(d.toggleViewAction())
+            a = d.toggleViewAction()
+            a.setToolTip(f"Show or hide the {d.windowTitle()} panel")
+            a.setStatusTip(a.toolTip())
+            v.addAction(a)
         v.addSeparator()
         v.addAction(self._action("Reset layout", self.reset_layout, None,
                                  "Put every panel back where it started", "resetLayoutAction"))
@@ -546,8 +550,9 @@ class MainWindow(QMainWindow):
             self.explorer.compute_scatter()         # else the worker's last scatter is of these weights
         last = trainer.history[-1] if trainer.history else None
         loss = f", test loss {last.test_loss:.1f}" if last else ""
-        text = {"completed": f"Training complete — {trainer.epochs_done} epochs{loss}",
-                "stopped": f"Stopped at epoch {trainer.epochs_done} done{loss} — the model keeps what it learnt",
+        epochs = f"{trainer.epochs_done} epoch{'s' if trainer.epochs_done != 1 else ''}"
+        text = {"completed": f"Training complete — {epochs}{loss}",
+                "stopped": f"Stopped with {epochs} complete{loss} — the model keeps what it learnt",
                 "diverged": "Training diverged — the model keeps its last good weights",
                 "error": "Training failed"}.get(outcome, outcome)
         self.panel.end_run(text.split(" — ")[0])

@@ -103,6 +103,11 @@ class TrainingPanel(QWidget):
         self.seed_spin.setToolTip("Random seed for the initial weights, shuffling and z samples")
         tf.addRow("Seed", self.seed_spin)
         outer.addWidget(train_box)
+        for f in (form, tf):             # hovering a field's name explains it too
+            for row in range(f.rowCount()):
+                label, field = f.itemAt(row, QFormLayout.LabelRole), f.itemAt(row, QFormLayout.FieldRole)
+                if label is not None and field is not None:
+                    label.widget().setToolTip(field.widget().toolTip())
 
         self.continue_check = QCheckBox("Continue the current model", objectName="continueCheck", enabled=False)
         self.continue_check.setToolTip("Start trains the current model for more epochs (same architecture, "
