@@ -143,6 +143,15 @@ def test_interpolation_between_two_points(qtbot, model_window):
     codes = np.stack([np.linspace(-2, 2, 10), np.linspace(0, 1, 10)], axis=1)
     assert np.allclose(strip[:, :28], win.model.decode(codes[:1])[0].reshape(28, 28))
     assert not win.interp_panel.pick_button.isChecked()
+    # picking again but giving up after one point keeps the path that was there
+    qtbot.mouseClick(win.interp_panel.pick_button, Qt.LeftButton)
+    win.explorer.on_clicked(0.5, 0.5)
+    assert len(win.latent_view.interp_item.getData()[0]) == 1
+    qtbot.mouseClick(win.interp_panel.pick_button, Qt.LeftButton)
+    xs2, ys2 = win.latent_view.interp_item.getData()
+    assert np.allclose(xs2, xs) and np.allclose(ys2, ys)
+    win.interp_panel.steps_spin.setValue(5)                 # and it still answers to the steps
+    assert win.interp_panel.strip.image().shape == (28, 28 * 5)
 
 
 def test_interpolation_between_gallery_images(qtbot, model_window, small_mnist):

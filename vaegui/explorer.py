@@ -93,6 +93,7 @@ class Explorer(QObject):
         self._shown_key = "drop"                          # which input the inspector shows
         self._ends: list[tuple[np.ndarray, str]] = []    # interpolation end points
         self._picking = False
+        self._picked: list[tuple[np.ndarray, str]] = []  # points clicked so far in pick mode
         self._gallery_ends: list[tuple[np.ndarray, str] | None] = [None, None]
         self.path_codes: np.ndarray | None = None
         self.last_mu: np.ndarray | None = None
@@ -170,7 +171,7 @@ class Explorer(QObject):
         if new_dims or reset:
             self.dims.set_latent_dim(model.config.latent_dim)
             self._selected = None
-            self._ends = []
+            self._ends, self._picked = [], []
             self.images.clear_selection()
             self.view.set_marker(None)
             self.view.set_path(None)
@@ -224,9 +225,9 @@ class Explorer(QObject):
             return
         z = self.plane_to_z(x, y)
         if self._picking:
-            self._ends.append((z, f"({x:+.2f}, {y:+.2f})"))
-            self._ends = self._ends[-2:]
-            if len(self._ends) == 2:
+            self._picked.append((z, f"({x:+.2f}, {y:+.2f})"))
+            if len(self._picked) == 2:
+                self._ends, self._picked = self._picked, []
                 self._picking = False
                 self.interp.set_picking(False)
                 self._update_path()
@@ -270,6 +271,8 @@ class Explorer(QObject):
 
     def on_drawing(self, img: np.ndarray) -> None:
         if self.model is None:
+            if img.any():
+                self.status.emit("No model yet: train one (Start) or open one (Ctrl+O) to encode your drawing")
             return
         if not img.any():
             self._drawing = None
@@ -308,9 +311,13 @@ class Explorer(QObject):
     # -- interpolation ----------------------------------------------------------------------------
     def _on_pick_toggled(self, on: bool) -> None:
         self._picking = on
+        self._picked = []
         if on:
-            self._ends = []
             self.status.emit("Interpolation: click the start point on the map")
+        elif len(self._ends) == 2:              # given up half-way: the previous path again
+            self._update_path()
+        else:
+            self.view.set_path(None)
 
     def _code_of_test_image(self, index: int) -> np.ndarray:
         mu, _ = self.model.encode(self.dataset.x_test[index][None, :])
