@@ -40,6 +40,7 @@ def test_click_shows_exactly_the_engines_decode(qtbot, model_window):
     assert np.array_equal(win.image_panel.decoded.image(), expected)
     mx, my = view.marker.pos().x(), view.marker.pos().y()
     assert view.marker.isVisible() and np.allclose([mx, my], z)
+    assert win.status_text().startswith(f"Decoded the point z = ({z[0]:+.2f}, {z[1]:+.2f})")
 
 
 def _mouse(widget, kind, pos, button, buttons) -> None:

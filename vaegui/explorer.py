@@ -14,6 +14,7 @@ from PyQt5.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout,
                              QWidget)
 
+from .image_panel import format_z
 from .latent_view import LatentView
 
 SCATTER_SIZE = 3000
@@ -236,6 +237,7 @@ class Explorer(QObject):
                 self.status.emit("Interpolation: now click the end point")
             return
         self.select(z)
+        self.status.emit(f"Decoded the point {format_z(z)} — drag the marker to move it")
 
     def select(self, z: np.ndarray) -> None:
         """Decode z, show it large, and put the marker there."""
