@@ -80,7 +80,7 @@ class Replica:
         h_dec = self._forward_hidden(self.decoder, ws["dec_a"], ws["dec_h"], z)
         out = self.decoder_out.forward(h_dec, out=ws["out"])
         # ---- loss and its gradient at the outputs
-        recon = self.model.recon_nll(out, x, ws["dout"], scale, ws["loss"])
+        recon = self.model.recon_nll_total(out, x, ws["dout"], scale, ws["loss"])
         dstats = ws["dstats"]
         kl = losses.kl_divergence(mu, logvar, dstats[:, :L], dstats[:, L:], scale * beta)
         # ---- backward: decoder, reparameterisation, encoder
@@ -105,4 +105,4 @@ class Replica:
             self._backward_hidden(self.encoder, [x] + ws["enc_h"][:-1], ws["enc_a"], ws["enc_h"], ws["enc_d"], None)
         else:
             self.encoder_head.backward(x, dstats, None)
-        return float(recon.sum()), float(kl.sum()), check
+        return recon, float(kl.sum()), check

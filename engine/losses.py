@@ -34,39 +34,54 @@ def _buffer(work: dict | None, key: str, like: np.ndarray, dtype=None) -> np.nda
     return buf
 
 
-def bernoulli_nll(logits: np.ndarray, x: np.ndarray, grad: np.ndarray | None = None,
-                  scale: float = 1.0, work: dict | None = None) -> np.ndarray:
-    """Per-image binary cross-entropy from logits, summed over pixels.
-
-    sum_j softplus(l_j) - x_j * l_j, with softplus(l) = max(l, 0) + log1p(exp(-|l|)) so no exp()
-    overflows.  logits, x: (n, D).  Returns (n,).  If grad is given, it receives
-    scale * dLoss/dlogits = scale * (sigmoid(l) - x), shape (n, D).
-    """
-    e = _buffer(work, "e", logits)
+def _exp_neg_abs(logits: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """e = exp(-min(|l|, LOGIT_CAP)), in (0, 1]: the one exp() both the loss and its gradient need."""
     np.abs(logits, out=e)
     np.minimum(e, cached_full(e.shape, LOGIT_CAP, e.dtype), out=e)
     np.negative(e, out=e)
-    np.exp(e, out=e)                                    # e = exp(-|l|), in (0, 1]
-    t = _buffer(work, "t", logits)
+    return np.exp(e, out=e)
+
+
+def bernoulli_nll(logits: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Per-image binary cross-entropy from logits, summed over pixels.
+
+    sum_j softplus(l_j) - x_j * l_j, with softplus(l) = max(l, 0) + log1p(exp(-|l|)) so no exp()
+    overflows.  logits, x: (n, D).  Returns (n,).
+    """
+    t = np.log1p(_exp_neg_abs(logits, np.empty_like(logits)))
+    t += np.maximum(logits, 0.0)
+    t -= x * logits
+    return t.sum(axis=1)
+
+
+def bernoulli_nll_total(logits: np.ndarray, x: np.ndarray, grad: np.ndarray, scale: float,
+                        work: dict) -> float:
+    """The training form of bernoulli_nll: its sum over the batch, and its gradient.
+
+    grad (n, D) receives scale * dLoss/dlogits = scale * (sigmoid(l) - x).  Only the batch total
+    is formed (sum(x * l) as one BLAS dot, no per-image sums) and `work` keeps the scratch
+    arrays, so a training step allocates nothing here.
+    """
+    e = _exp_neg_abs(logits, _buffer(work, "e", logits))
+    t = grad                                            # scratch until the gradient is formed
     np.maximum(logits, cached_full(logits.shape, 0.0, logits.dtype), out=t)
     u = _buffer(work, "u", logits)
-    np.multiply(x, logits, out=u)
-    t -= u
     np.log1p(e, out=u)
     t += u
-    per_image = t.sum(axis=1)
-    if grad is not None:
-        # sigmoid(l) = r for l >= 0 and e * r for l < 0, with r = 1 / (1 + e): no cancellation.
-        # max(e, [l >= 0]) is 1 for l >= 0 and e otherwise, as e <= 1; it avoids a slow where=.
-        np.add(e, 1.0, out=u)
-        np.reciprocal(u, out=u)
-        positive = _buffer(work, "positive", logits, np.bool_)
-        np.greater_equal(logits, 0.0, out=positive)
-        np.maximum(e, positive, out=grad)
-        grad *= u
-        grad -= x
-        grad *= scale
-    return per_image
+    ones = work.get("ones")
+    if ones is None or ones.size != t.size or ones.dtype != t.dtype:
+        ones = work["ones"] = np.ones(t.size, t.dtype)
+    total = float(np.dot(t.reshape(-1), ones)) - float(np.vdot(x, logits))   # BLAS sums: 3x numpy's
+    # sigmoid(l) = 1 / (1 + e) for l >= 0 and e / (1 + e) for l < 0, with no cancellation;
+    # max(e, [l >= 0]) is that numerator, as e <= 1, and avoids a slow where=.
+    np.add(e, 1.0, out=u)
+    positive = _buffer(work, "positive", logits, np.bool_)
+    np.greater_equal(logits, 0.0, out=positive)
+    np.maximum(e, positive, out=grad)
+    grad /= u
+    grad -= x
+    grad *= scale
+    return total
 
 
 def gaussian_nll(out: np.ndarray, x: np.ndarray, variance: float | None,

@@ -162,11 +162,11 @@ class VAE:
         """n images decoded from z ~ N(0, I)."""
         return self.decode(rng.standard_normal((n, self.config.latent_dim)))
 
-    def _recon_nll(self, out: np.ndarray, x: np.ndarray, grad=None, scale=1.0, work=None) -> np.ndarray:
+    def _recon_nll(self, out: np.ndarray, x: np.ndarray) -> np.ndarray:
         cfg = self.config
         if cfg.likelihood == "bernoulli":
-            return losses.bernoulli_nll(out, x, grad, scale, work)
-        return losses.gaussian_nll(out, x, cfg.output_variance, grad, scale)
+            return losses.bernoulli_nll(out, x)
+        return losses.gaussian_nll(out, x, cfg.output_variance)
 
     def elbo_terms(self, x: np.ndarray, rng: np.random.Generator, chunk: int = 2000) -> tuple[np.ndarray, np.ndarray]:
         """Per-image (reconstruction, KL) in nats, one z sample each; negative ELBO = their sum."""
@@ -208,9 +208,13 @@ class VAE:
         return result
 
     # ---------------------------------------------------------------- training
-    def recon_nll(self, out: np.ndarray, x: np.ndarray, grad=None, scale=1.0, work=None) -> np.ndarray:
-        """Per-image -log p(x|z) from decoder outputs; optionally its scaled gradient into grad."""
-        return self._recon_nll(out, x, grad, scale, work)
+    def recon_nll_total(self, out: np.ndarray, x: np.ndarray, grad: np.ndarray, scale: float,
+                        work: dict) -> float:
+        """-log p(x|z) summed over a batch from decoder outputs, and its gradient times scale into grad."""
+        cfg = self.config
+        if cfg.likelihood == "bernoulli":
+            return losses.bernoulli_nll_total(out, x, grad, scale, work)
+        return float(losses.gaussian_nll(out, x, cfg.output_variance, grad, scale).sum())
 
     def train_step(self, x: np.ndarray, eps: np.ndarray, beta: float = 1.0, grad_scale: float = 1.0,
                    check: bool = False) -> tuple[float, ...]:
