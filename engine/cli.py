@@ -16,7 +16,7 @@ from .config import ACTIVATIONS, LIKELIHOODS, OPTIMIZERS, TrainConfig, VAEConfig
 from .data import Dataset, load_dataset_with_report
 from .errors import EngineError
 from .manifold import manifold_grid
-from .storage import load_model, save_model
+from .storage import ModelFile, load_model, save_model
 from .threads import set_threads
 from .training import EpochReport, Trainer
 from .vae import VAE
@@ -88,11 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _data_for(spec: str | None, fallback: str | None) -> Dataset:
-    spec = spec or fallback
-    if spec is None:
-        raise CliError("the model's data set is not known here; name it with --data")
-    data, summary = load_dataset_with_report(spec)
+def _data_for(spec: str | None, saved: ModelFile | None = None) -> Dataset:
+    """The data set named by --data, else the one `saved` was trained on, else MNIST.
+
+    A model's own data set is loaded again with the folder options it was loaded with; another
+    folder is brought to the model's image size.
+    """
+    options: dict = {}
+    if spec is None and saved is not None:
+        spec = saved.dataset_source or saved.dataset_name
+        if spec is None:
+            raise CliError("the model's data set is not recorded in its file; name it with --data")
+        options = saved.folder_options() if saved.dataset_source else {}
+    elif saved is not None:
+        options = {"image_size": saved.image_shape}
+    data, summary = load_dataset_with_report(spec or "mnist", **options)
     if summary:
         print(summary, file=sys.stderr)
     return data
@@ -128,11 +138,11 @@ def cmd_train(a: argparse.Namespace) -> int:
         set_threads(a.threads)
     if a.resume:
         saved = load_model(a.resume)
-        data = _limit(_data_for(a.data, saved.dataset_name), a.limit)
+        data = _limit(_data_for(a.data, saved), a.limit)
         trainer = Trainer.resume(saved, data, epochs=a.epochs, threads=a.threads)
         save_to = a.save or a.resume
     else:
-        data = _limit(_data_for(a.data, "mnist"), a.limit)
+        data = _limit(_data_for(a.data), a.limit)
         vcfg = VAEConfig(image_shape=data.image_shape, hidden=a.hidden, latent_dim=a.latent,
                          decoder_hidden=a.decoder_hidden, activation=a.activation,
                          likelihood=a.likelihood, output_variance=a.variance)
@@ -168,7 +178,7 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     if a.threads:
         set_threads(a.threads)
     saved = load_model(a.model)
-    data = _data_for(a.data, saved.dataset_name)
+    data = _data_for(a.data, saved)
     if data.image_shape != saved.image_shape:
         raise CliError(f"the model is for {saved.image_shape[0]}x{saved.image_shape[1]} images but "
                        f"{data.name} has {data.image_shape[0]}x{data.image_shape[1]}")

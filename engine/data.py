@@ -31,6 +31,8 @@ class Dataset:
     """Images in [0, 1] as float32 rows, with labels and metadata.
 
     x_train, x_test: (n, H*W) float32.  y_train, y_test: (n,) int64 or None (unlabelled).
+    source: where it was loaded from ("mnist" or an absolute path), and load_options the
+    folder options it was loaded with, so a saved model can find the same data again.
     """
 
     name: str
@@ -41,6 +43,8 @@ class Dataset:
     image_shape: tuple[int, int]
     class_names: list[str] | None = None
     notes: list[str] = field(default_factory=list)
+    source: str | None = None
+    load_options: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         h, w = self.image_shape
@@ -65,7 +69,7 @@ class Dataset:
         cut = lambda a, n: None if a is None else a[:n]  # noqa: E731
         return Dataset(self.name, self.x_train[:n_train], cut(self.y_train, n_train),
                        self.x_test[:n_test], cut(self.y_test, n_test), self.image_shape,
-                       self.class_names, list(self.notes))
+                       self.class_names, list(self.notes), self.source, dict(self.load_options))
 
 
 def read_idx(path: str | Path) -> np.ndarray:
@@ -164,8 +168,10 @@ def load_idx_folder(folder: str | Path) -> Dataset:
     files = find_idx_files(folder)
     if files is None:
         raise DataError(f"{folder}: no train and test IDX image files found")
-    return load_idx_dataset(files["train_images"], files.get("train_labels"),
-                            files["test_images"], files.get("test_labels"), name=Path(folder).name)
+    ds = load_idx_dataset(files["train_images"], files.get("train_labels"),
+                          files["test_images"], files.get("test_labels"), name=Path(folder).name)
+    ds.source = str(Path(folder).expanduser().resolve())
+    return ds
 
 
 def _verify_checksums(folder: Path) -> None:
@@ -189,8 +195,10 @@ def load_mnist(folder: str | Path = MNIST_DIR) -> Dataset:
     folder = Path(folder)
     _verify_checksums(folder)
     f = {k: folder / v for k, v in MNIST_FILES.items()}
-    return load_idx_dataset(f["train_images"], f["train_labels"], f["test_images"], f["test_labels"],
-                            name="mnist")
+    ds = load_idx_dataset(f["train_images"], f["train_labels"], f["test_images"], f["test_labels"],
+                          name="mnist")
+    ds.source = "mnist" if folder == MNIST_DIR else str(folder.resolve())
+    return ds
 
 
 def load_dataset(spec: str | Path, **folder_options) -> Dataset:

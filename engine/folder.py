@@ -116,6 +116,7 @@ def load_folder(path: str | Path, image_size: int | tuple[int, int] | None = Non
         if invert:
             ds = Dataset(ds.name, 1.0 - ds.x_train, ds.y_train, 1.0 - ds.x_test, ds.y_test,
                          ds.image_shape, ds.class_names, ds.notes + ["inverted by request"])
+        _record_source(ds, path, {"invert": bool(invert), "test_fraction": test_fraction, "seed": seed})
         return FolderLoad(ds, len(ds.x_train) + len(ds.x_test), inverted=bool(invert), kind=scan.kind,
                           seconds=time.perf_counter() - start)
     shape = _image_shape(image_size, scan.suggested_size)
@@ -146,8 +147,17 @@ def load_folder(path: str | Path, image_size: int | tuple[int, int] | None = Non
     _check_count(scan, len(index), skipped)
     if progress and cached is not None:
         progress(len(scan.files), len(scan.files))
-    return _assemble(scan, images, stats, index, skipped, invert, test_fraction, seed,
-                     from_cache=cached is not None, start=start)
+    result = _assemble(scan, images, stats, index, skipped, invert, test_fraction, seed,
+                       from_cache=cached is not None, start=start)
+    _record_source(result.dataset, path, {"image_size": list(shape), "invert": result.inverted,
+                                          "test_fraction": test_fraction, "seed": seed})
+    return result
+
+
+def _record_source(ds: Dataset, path: str | Path, options: dict) -> None:
+    """Note where the data came from and how, so a model trained on it can load it again."""
+    ds.source = str(Path(path).expanduser().resolve())
+    ds.load_options = options
 
 
 def _image_shape(image_size: int | tuple[int, int] | None, suggested: tuple[int, int]) -> tuple[int, int]:

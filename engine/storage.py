@@ -2,7 +2,8 @@
 
 Layout: `params` (flat float32 weights), `opt_*` (optimizer arrays), and `meta`, a uint8 array
 holding UTF-8 JSON: format tag and version, the architecture, the training config, the loss
-history, the dataset's name, image shape and class names, epochs done and the RNG state.
+history, the dataset's name, image shape, class names, source and load options, epochs done and
+the RNG state.
 Saving writes a temporary file beside the target and renames it over the target, so an
 interrupted save never destroys the previous model.
 """
@@ -41,6 +42,15 @@ class ModelFile:
     optimizer_name: str | None = None
     optimizer_state: dict[str, np.ndarray] | None = None
     rng_state: dict | None = None
+    dataset_source: str | None = None        # "mnist" or the folder's absolute path
+    dataset_options: dict = field(default_factory=dict)   # the folder options it was loaded with
+
+    def folder_options(self) -> dict:
+        """load_folder keyword arguments that reproduce the recorded data set."""
+        opts = dict(self.dataset_options)
+        if "image_size" in opts:
+            opts["image_size"] = tuple(opts["image_size"])
+        return opts
 
 
 def save_model(path: str | Path, model: VAE, trainer: Trainer | None = None,
@@ -71,7 +81,9 @@ def save_model(path: str | Path, model: VAE, trainer: Trainer | None = None,
         "epochs_done": epochs_done,
         "dataset": {"name": data.name if data else (source.dataset_name if source else None),
                     "image_shape": list(model.config.image_shape),
-                    "class_names": data.class_names if data else (source.class_names if source else None)},
+                    "class_names": data.class_names if data else (source.class_names if source else None),
+                    "source": data.source if data else (source.dataset_source if source else None),
+                    "load_options": data.load_options if data else (source.dataset_options if source else {})},
         "optimizer": opt_name,
         "rng_state": rng_state,
     }
@@ -142,4 +154,5 @@ def load_model(path: str | Path) -> ModelFile:
         raise ModelFileError(f"{path}: the optimizer state does not match the weights")
     ds = meta.get("dataset") or {}
     return ModelFile(model, tcfg, history, ds.get("name"), vcfg.image_shape, ds.get("class_names"),
-                     int(meta.get("epochs_done", 0)), meta.get("optimizer"), opt_state, meta.get("rng_state"))
+                     int(meta.get("epochs_done", 0)), meta.get("optimizer"), opt_state, meta.get("rng_state"),
+                     ds.get("source"), dict(ds.get("load_options") or {}))

@@ -69,3 +69,34 @@ def test_errors_are_one_line_without_traceback(tmp_path):
         assert text in run.stderr, (args, run.stderr)
         assert "Traceback" not in run.stderr
         assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+def test_a_model_finds_its_folder_again_with_the_options_it_was_loaded_with(tmp_path):
+    from engine import Trainer, TrainConfig, VAE, VAEConfig, load_folder, save_model
+
+    rng = np.random.default_rng(0)
+    for label in ("a", "b"):
+        (tmp_path / "shapes" / label).mkdir(parents=True)
+        for i in range(20):
+            pixels = (rng.uniform(size=(12, 10)) * 255).astype(np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "shapes" / label / f"{i}.png")
+    loaded = load_folder(tmp_path / "shapes", image_size=(8, 8), test_fraction=0.25,
+                         cache_dir=tmp_path / "cache")
+    data = loaded.dataset
+    assert data.source == str((tmp_path / "shapes").resolve()) and len(data.x_test) == 10
+    trainer = Trainer(VAE(VAEConfig(image_shape=(8, 8), hidden=(16,))), data, TrainConfig(epochs=1, batch_size=10))
+    for _ in trainer.run():
+        pass
+    model = save_model(tmp_path / "shapes.npz", trainer.model, trainer)
+
+    env_cache = {"LATENT_LAB_CACHE": str(tmp_path / "cache")}
+    os.environ.update(env_cache)
+    try:
+        evaluated = engine("evaluate", model, "--iw", 2, "--json", cwd=tmp_path / "cache")
+        resumed = engine("train", "--resume", model, "--epochs", 1, "--json", cwd=tmp_path / "cache")
+    finally:
+        os.environ.pop("LATENT_LAB_CACHE")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["images"] == 10          # the 25% split, at 8x8
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["epoch"] == 2
