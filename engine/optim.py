@@ -21,23 +21,37 @@ import math
 
 import numpy as np
 
+from .parallel import run_parts, split_ranges
+
 FLUSH_EVERY = 100      # steps; beta1^100 = 2.7e-5, so nothing crosses from 1e-30 to 1.2e-38 in between
 FLUSH_BELOW = 1e-30
 
 
 class Adam:
-    """Adam with PyTorch's defaults (betas 0.9, 0.999; eps 1e-8), no weight decay."""
+    """Adam with PyTorch's defaults (betas 0.9, 0.999; eps 1e-8), no weight decay.
+
+    With threads > 1 the update runs over that many slices of the vector at once (see parallel.py).
+    """
 
     name = "adam"
 
     def __init__(self, params: np.ndarray, grads: np.ndarray, lr: float = 1e-3,
-                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, threads: int = 1) -> None:
         self.params, self.grads = params, grads
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.m = np.zeros_like(params)
         self.w = np.zeros_like(params)
         self._tmp = np.empty_like(params)
         self.t = 0
+        self.threads = threads
+
+    @property
+    def threads(self) -> int:
+        return len(self._slices)
+
+    @threads.setter
+    def threads(self, n: int) -> None:
+        self._slices = split_ranges(self.params.size, max(1, n))
 
     @property
     def grad_scale(self) -> float:
@@ -51,20 +65,25 @@ class Adam:
         k = math.sqrt(1.0 - b2) / ((1.0 - b1) * math.sqrt(1.0 - b2 ** self.t))
         step = self.lr / ((1.0 - b1 ** self.t) * k)
         eps = self.eps / k
-        p, g, m, w, t = self.params, self.grads, self.m, self.w, self._tmp
-        m *= b1
-        m += g                               # m = b1 m + (1 - b1) g
-        np.multiply(g, g, out=t)
-        w *= b2
-        w += t                               # w = b2 w + g'^2
-        np.sqrt(w, out=t)
-        t += eps
-        np.divide(m, t, out=t)
-        t *= step
-        p -= t
-        if self.t % FLUSH_EVERY == 0:
-            for a in (m, w):
-                np.copyto(a, 0.0, where=np.abs(a) < FLUSH_BELOW)
+        flush = self.t % FLUSH_EVERY == 0
+
+        def update(s: slice) -> None:
+            p, g, m, w, t = self.params[s], self.grads[s], self.m[s], self.w[s], self._tmp[s]
+            m *= b1
+            m += g                               # m = b1 m + (1 - b1) g
+            np.multiply(g, g, out=t)
+            w *= b2
+            w += t                               # w = b2 w + g'^2
+            np.sqrt(w, out=t)
+            t += eps
+            np.divide(m, t, out=t)
+            t *= step
+            p -= t
+            if flush:
+                for a in (m, w):
+                    np.copyto(a, 0.0, where=np.abs(a) < FLUSH_BELOW)
+
+        run_parts(update, self._slices)
 
     def state(self) -> dict[str, np.ndarray]:
         """Arrays and counters to save; the moments are stored in the scaled form used here."""
@@ -97,7 +116,9 @@ class SGD:
         self.t = int(state["t"])
 
 
-def make_optimizer(name: str, params: np.ndarray, grads: np.ndarray, lr: float):
+def make_optimizer(name: str, params: np.ndarray, grads: np.ndarray, lr: float, threads: int = 1):
     """Adam or SGD by name, over the given flat parameter and gradient vectors."""
-    return {"adam": Adam, "sgd": SGD}[name](params, grads, lr=lr)
+    if name == "adam":
+        return Adam(params, grads, lr=lr, threads=threads)
+    return SGD(params, grads, lr=lr)
 

@@ -67,12 +67,12 @@ class Trainer:
             raise ConfigError(f"the model expects {model.config.image_shape[0]}x{model.config.image_shape[1]} "
                               f"images but {data.name} has {data.image_shape[0]}x{data.image_shape[1]}")
         self.model, self.data, self.config = model, data, config
-        self.optimizer = make_optimizer(config.optimizer, model.params, model.grads, config.lr)
+        self.threads = threads or default_workers()
+        self.optimizer = make_optimizer(config.optimizer, model.params, model.grads, config.lr, self.threads)
         self.rng = np.random.default_rng(config.seed)
         self.history: list[EpochReport] = list(history or [])
         self.epochs_done = epochs_done
         self._stop = threading.Event()
-        self.threads = threads or default_workers()
         self._x_train = data.x_train if data.x_train.dtype == model.dtype else data.x_train.astype(model.dtype)
 
     @classmethod

@@ -121,3 +121,19 @@ def test_adam_flushes_moments_before_they_become_denormal():
     tiny = np.finfo(np.float32).tiny
     for moment in (adam.m, adam.w):
         assert not np.any((moment != 0) & (np.abs(moment) < tiny))
+
+
+def test_adam_over_several_threads_equals_one_thread_exactly():
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal(100_003).astype(np.float32)
+    runs = []
+    for threads in (1, 2, 3):
+        params, grads = start.copy(), np.empty_like(start)
+        adam = Adam(params, grads, threads=threads)
+        assert adam.threads == threads
+        for t in range(FLUSH_EVERY + 1):                  # through one flush of the moments
+            grads[...] = np.random.default_rng(t).standard_normal(start.size) * 1e-3
+            adam.step()
+        runs.append(params)
+    np.testing.assert_array_equal(runs[0], runs[1])
+    np.testing.assert_array_equal(runs[0], runs[2])
