@@ -119,3 +119,42 @@ def test_skipped_files_dialog_lists_each_file_and_why(qtbot):
     t = dlg.table
     assert t.rowCount() == 2
     assert (t.item(0, 0).text(), t.item(0, 1).text()) == ("a/broken.png", "not an image")
+
+
+def test_a_model_brings_back_the_folder_it_was_trained_on(qtbot, window, tmp_path):
+    from engine import Trainer, TrainConfig, VAE, VAEConfig, load_folder, save_model
+    folder = make_folder(tmp_path / "shapes")
+    data = load_folder(folder, image_size=(12, 15), test_fraction=0.25).dataset
+    trainer = Trainer(VAE(VAEConfig(image_shape=(12, 15), hidden=(16,))), data, TrainConfig(epochs=1))
+    for _ in trainer.run():
+        pass
+    save_model(tmp_path / "shapes.npz", trainer.model, trainer)
+    assert window.dataset.image_shape == (28, 28)
+
+    with qtbot.waitSignal(window.model_changed, timeout=30000):
+        assert not window.open_model(str(tmp_path / "shapes.npz"))  # scripted: takes "Load shapes"
+    assert window.dataset.image_shape == (12, 15)
+    assert len(window.dataset.x_test) == 15                          # the recorded 25% split
+    assert window.model_file.dataset_source == str(folder.resolve())
+    assert window.explorer.dataset is window.dataset
+
+    # Opened again: the folder is already loaded at that size, so the window switches to it.
+    window.use_mnist()
+    count = window.panel.dataset_combo.count()
+    assert window.open_model(str(tmp_path / "shapes.npz"))
+    assert window.panel.dataset_combo.count() == count and window.dataset.image_shape == (12, 15)
+
+
+def test_a_failed_data_switch_leaves_no_model_waiting(qtbot, window, tmp_path):
+    from engine import Trainer, TrainConfig, VAE, VAEConfig, load_folder, save_model
+    folder = make_folder(tmp_path / "shapes")
+    data = load_folder(folder, image_size=(12, 15)).dataset
+    save_model(tmp_path / "shapes.npz", VAE(VAEConfig(image_shape=(12, 15), hidden=(8,))), dataset=data)
+    for png in folder.rglob("*.png"):
+        png.write_bytes(b"")                                          # the folder is now unreadable
+    assert not window.open_model(str(tmp_path / "shapes.npz"))      # scripted: takes "Load shapes"
+    assert window._pending_model is not None and window.folders.busy
+    qtbot.waitUntil(lambda: not window.folders.busy, timeout=30000)
+    assert "Could not load shapes" in window.status_text()
+    assert window._pending_model is None
+    assert window.dataset.image_shape == (28, 28)

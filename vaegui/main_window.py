@@ -381,6 +381,7 @@ class MainWindow(QMainWindow):
             self._attach_model(*pending)
 
     def _on_folder_failed(self, path: str, message: str, skipped) -> None:
+        self._pending_model = None     # its data did not come: never attach it to a later load
         self._last_skipped = list(skipped or [])
         self.details_button.setVisible(bool(self._last_skipped))
         prev = self._datasets[self.panel.dataset_combo.currentIndex()][0] if self._datasets else "nothing"
@@ -667,7 +668,7 @@ class MainWindow(QMainWindow):
                           f"{Path(path).name} was trained on {w}×{h} images ({name}), but the current data set "
                           f"has {dw}×{dh} images.", parent=self)
         switch_mnist = switch_folder = None
-        folder = self._folder_for(name)
+        folder = self._folder_for(mf)
         if (h, w) == (28, 28) and str(name).lower() in ("mnist", "unknown data"):
             switch_mnist = box.addButton("Switch to MNIST", QMessageBox.AcceptRole)
         elif folder is not None:
@@ -687,20 +688,36 @@ class MainWindow(QMainWindow):
             self.use_mnist()
             return True
         if chosen is switch_folder and chosen is not None:
+            loaded = self._loaded_index(folder, (h, w))
+            if loaded is not None:                      # already in the list: switch to it
+                self.set_dataset(loaded)
+                return True
             self._pending_model = (mf, path)
-            self.folders.load(self, folder, (h, w), None, 0.1)
+            opts = mf.folder_options() if mf.dataset_source == folder else {}
+            self.folders.load(self, folder, (h, w), opts.get("invert"), opts.get("test_fraction", 0.1))
             return False
         if chosen is bare:
             return True
         self.show_status("Opening the model was cancelled")
         return False
 
-    def _folder_for(self, dataset_name: str) -> str | None:
+    def _folder_for(self, mf) -> str | None:
+        """The folder a model was trained on: the path its file records, else one of that name
+        opened before (models saved without a source record only the name)."""
+        source = mf.dataset_source
+        if source and source != "mnist" and Path(source).exists():
+            return source
+        name = mf.dataset_name
         for p in [d[2] for d in self._datasets if d[2]] + self._recent_folders():
-            if p and (Path(p).name == dataset_name or p == dataset_name) and Path(p).exists():
+            if p and name and (Path(p).name == name or p == name) and Path(p).exists():
                 return p
-        if dataset_name and Path(dataset_name).is_dir():
-            return dataset_name
+        return None
+
+    def _loaded_index(self, folder: str, shape: tuple[int, int]) -> int | None:
+        """Index of a data set already loaded from `folder` at this image size, if any."""
+        for i, (_, ds, path) in enumerate(self._datasets):
+            if path and Path(path).resolve() == Path(folder).resolve() and tuple(ds.image_shape) == shape:
+                return i
         return None
 
     def _attach_model(self, mf, path: str) -> None:
