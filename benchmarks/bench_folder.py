@@ -45,7 +45,7 @@ from engine.data import load_mnist  # noqa: E402
 from engine.folder import load_folder  # noqa: E402
 
 SHARED = Path("/work/shared/data")
-SHARED_FOLDERS = [SHARED / "caltech101_silhouettes" / "images" / "train", SHARED / "frey_faces" / "images"]
+SHARED_FOLDERS = [SHARED / "caltech101_silhouettes", SHARED / "frey_faces" / "images"]
 
 
 def write_pngs(folder: Path, n: int) -> None:

@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["LATENT_LAB_NO_CONFIRM"] = "1"
 
+import engine  # noqa: E402,F401  first: it sets OpenBLAS's thread behaviour before NumPy loads
 import numpy as np  # noqa: E402
 from PyQt5.QtCore import QEventLoop, QPointF, Qt, QTimer  # noqa: E402
 from PyQt5.QtTest import QTest  # noqa: E402

@@ -6,7 +6,7 @@ it only through thread-safe methods (pause / resume / stop set threading.Events)
 to its signals, which Qt queues into the GUI thread.
 
 What crosses the thread boundary:
-- `batches(BatchReport, chunk)` at most ~20 Hz: the latest report for the progress bar and a
+- `batches(BatchReport, chunk)` at most ~10 Hz: the latest report for the progress bar and a
   (k, 4) float array [x, loss, recon, kl] of every batch since the last emit, x in epochs.
 - `epoch_done(EpochReport)` after every epoch.
 - `scatter_ready(ScatterPayload)` after every epoch and, mid-epoch, at most every
