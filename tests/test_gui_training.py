@@ -143,3 +143,22 @@ def test_ctrl_s_mid_run_saves_and_training_goes_on(qtbot, window, tmp_path, monk
     qtbot.waitUntil(lambda: window.loss_plots.batches_plotted > n, timeout=30000)   # it trains on
     assert not window.findChild(QPushButton, "pauseButton").isChecked()
     window.close()
+
+
+def test_slow_loss_redraws_happen_less_often_within_bounds(qtbot, window, monkeypatch):
+    from vaegui import loss_plots
+    plots = window.loss_plots
+    real = plots._redraw_batches
+
+    def slow_redraw():                 # 30 ms of CPU a redraw: the budget allows one every 1.5 s
+        real()
+        end = time.thread_time() + 0.030
+        while time.thread_time() < end:
+            pass
+
+    monkeypatch.setattr(plots, "_redraw_batches", slow_redraw)
+    for i in range(12):
+        plots.add_batches(np.array([[i / 10, 200.0 - i, 190.0 - i, 5.0]]))
+        plots._on_redraw_timer()
+    assert 1000 < plots._redraw_timer.interval() <= loss_plots.REDRAW_MAX_MS
+    assert plots.batches_plotted == 12
