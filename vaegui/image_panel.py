@@ -21,6 +21,7 @@ class ImagePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("imagePanel")
+        self.setMinimumWidth(230)     # narrower, "Reconstruction" and the input's caption get cut
         g = QGridLayout(self)
         g.setContentsMargins(4, 4, 4, 4)
         self.decoded = ImageWidget("Selected point", min_size=140)

@@ -84,5 +84,6 @@ class ImageWidget(QWidget):
             p.drawText(area, Qt.AlignCenter | Qt.TextWordWrap, self._placeholder)
         if self._caption:
             p.setPen(self.palette().windowText().color())
-            p.drawText(QRectF(r.x(), r.bottom() - text_h, r.width(), text_h), Qt.AlignCenter, self._caption)
+            caption = p.fontMetrics().elidedText(self._caption, Qt.ElideRight, int(r.width()))   # "…" if too long
+            p.drawText(QRectF(r.x(), r.bottom() - text_h, r.width(), text_h), Qt.AlignCenter, caption)
         p.end()
