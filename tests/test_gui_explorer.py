@@ -177,6 +177,7 @@ def test_draw_pad_encodes_live(qtbot, model_window):
     mu, _ = win.model.encode(img[None, :])
     assert np.allclose(win.latent_view.posterior("draw")[0], mu[0], atol=1e-6)
     assert np.array_equal(win.image_panel.reconstruction.image(), win.model.decode(mu)[0].reshape(28, 28))
+    assert "Encoded your drawing" in win.status_text()
     # real mouse gestures draw too
     pad.clear()
     qtbot.mousePress(pad, Qt.LeftButton, pos=pad.rect().center())

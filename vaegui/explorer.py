@@ -288,6 +288,7 @@ class Explorer(QObject):
             return
         self._drawing = np.asarray(img, np.float32)
         self._encode_input("Your drawing", img, key="draw")
+        self.status.emit("Encoded your drawing: its reconstruction is in the Inspector, its posterior on the map")
 
     def _encode_input(self, caption: str, x: np.ndarray, key: str = "drop") -> None:
         """Encode one image: show it beside its reconstruction, mark its posterior on the map."""
