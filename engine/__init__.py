@@ -17,7 +17,7 @@ from .data import (Dataset, load_dataset, load_dataset_with_report, load_idx_dat
                    load_mnist, read_idx)
 from .errors import ConfigError, DataError, EngineError, ModelFileError, TrainingDiverged
 from .folder import FolderLoad, LoadCancelled, TooFewImages, load_folder
-from .folder_scan import FolderScan, scan_folder
+from .folder_scan import FolderScan, folder_name, scan_folder
 from .manifold import interpolate, latent_plane, manifold_grid, plane_codes, posterior_ellipse, tile_images
 from .storage import ModelFile, load_model, save_model
 from .threads import set_threads
@@ -27,7 +27,7 @@ from .vae import VAE
 __all__ = [
     "VAE", "VAEConfig", "TrainConfig", "Trainer", "BatchReport", "EpochReport",
     "Dataset", "load_dataset", "load_dataset_with_report", "load_mnist", "load_idx_dataset", "load_idx_folder", "read_idx",
-    "FolderLoad", "FolderScan", "load_folder", "scan_folder", "LoadCancelled", "TooFewImages",
+    "FolderLoad", "FolderScan", "folder_name", "load_folder", "scan_folder", "LoadCancelled", "TooFewImages",
     "ModelFile", "save_model", "load_model",
     "tile_images", "plane_codes", "latent_plane", "manifold_grid", "interpolate", "posterior_ellipse",
     "set_threads",

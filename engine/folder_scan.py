@@ -40,6 +40,22 @@ def image_extensions() -> frozenset[str]:
     return frozenset(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN)
 
 
+GENERIC_FOLDER_NAMES = {"train", "test", "val", "valid", "images", "imgs", "img", "data", "dataset", "png"}
+
+
+def folder_name(path: str | Path) -> str:
+    """A data set's name from its folder (or array file): the last part, with parents while those
+    are generic, e.g. "frey_faces/images", "caltech101_silhouettes/images/train", "digits"."""
+    path = Path(path)
+    parts = [p for p in path.parts if p not in ("/", "")]
+    if not parts:
+        return str(path)
+    keep = [Path(parts.pop()).stem if path.is_file() else parts.pop()]
+    while parts and keep[0].lower() in GENERIC_FOLDER_NAMES and len(keep) < 3:
+        keep.insert(0, parts.pop())
+    return "/".join(keep)
+
+
 @dataclass
 class FolderScan:
     """What a data folder holds, before any pixel is decoded.
@@ -67,7 +83,7 @@ class FolderScan:
 
     @property
     def name(self) -> str:
-        return self.path.stem if self.path.is_file() else self.path.name
+        return folder_name(self.path)
 
     def describe(self) -> str:
         """One line for the open dialog, e.g. "60,000 files in 10 classes, mostly 28x28" (width x height)."""

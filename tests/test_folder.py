@@ -637,3 +637,13 @@ def test_load_dataset_reports_skipped_files(tmp_path):
     assert load_dataset("MNIST").name == "mnist"
     with pytest.raises(DataError, match="no such file or folder"):
         load_dataset(tmp_path / "nothing")
+
+
+def test_a_data_set_is_named_by_its_folder_with_generic_parents_kept(tmp_path):
+    from engine import folder_name
+    (tmp_path / "frey_faces" / "images").mkdir(parents=True)
+    (tmp_path / "frey_faces" / "faces.npy").write_bytes(b"")
+    assert folder_name(tmp_path / "frey_faces" / "images") == "frey_faces/images"
+    assert folder_name(tmp_path / "frey_faces") == "frey_faces"
+    assert folder_name(tmp_path / "frey_faces" / "faces.npy") == "faces"
+    assert folder_name("/data/caltech/images/train") == "caltech/images/train"

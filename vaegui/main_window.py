@@ -42,19 +42,10 @@ def load_default_dataset():
     return _MNIST_CACHE["mnist"]
 
 
-GENERIC_FOLDER_NAMES = {"train", "test", "val", "valid", "images", "imgs", "img", "data", "dataset", "png"}
-
-
 def folder_label(path: str) -> str:
-    """A short name for a data folder: its name, with parents while those are generic
-    ("caltech101_silhouettes/images/train", "frey_faces/images", "digits")."""
-    parts = [p for p in Path(path).parts if p not in ("/", "")]
-    if not parts:
-        return str(path)
-    keep = [parts.pop()]
-    while parts and keep[0].lower() in GENERIC_FOLDER_NAMES and len(keep) < 3:
-        keep.insert(0, parts.pop())
-    return "/".join(keep)
+    """A short name for a data folder, as the engine names its data set ("frey_faces/images")."""
+    from engine import folder_name
+    return folder_name(path)
 
 
 def _describe(ds) -> str:
