@@ -146,7 +146,7 @@ def test_a_model_brings_back_the_folder_it_was_trained_on(qtbot, window, tmp_pat
 
 
 def test_a_failed_data_switch_leaves_no_model_waiting(qtbot, window, tmp_path):
-    from engine import Trainer, TrainConfig, VAE, VAEConfig, load_folder, save_model
+    from engine import VAE, VAEConfig, load_folder, save_model
     folder = make_folder(tmp_path / "shapes")
     data = load_folder(folder, image_size=(12, 15)).dataset
     save_model(tmp_path / "shapes.npz", VAE(VAEConfig(image_shape=(12, 15), hidden=(8,))), dataset=data)

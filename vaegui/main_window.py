@@ -6,55 +6,34 @@ itself does no maths and no training work.
 """
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 
 import numpy as np
 from PyQt5.QtCore import QByteArray, QSettings, Qt, pyqtSignal
 from PyQt5.QtGui import QKeySequence
-from PyQt5.QtWidgets import (QAction, QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow,
-                             QMessageBox, QPushButton, QScrollArea, QWidget)
+from PyQt5.QtWidgets import (QAction, QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox,
+                             QPushButton, QScrollArea, QWidget)
 
+from .data_sets import DataSetsMixin, describe_dataset, load_default_dataset
 from .dims_panel import LatentDimsPanel
 from .draw_pad import DrawPadPanel
 from .explorer import Explorer, MapWidget, scatter_subset
+from .exports import ExportsMixin
 from .folder_dialog import FolderLoader
 from .gallery import GalleryPanel
 from .image_panel import ImagePanel
-from .images import to_qimage
 from .interpolation import InterpolationPanel
 from .loss_plots import LossPlots
+from .model_files import ModelFilesMixin
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 
 APP_NAME = "Latent Lab"
 ORG_NAME = "LatentLab"
-MAX_RECENT = 8
-_MNIST_CACHE: dict[str, object] = {}
 
 
-def load_default_dataset():
-    """The bundled MNIST, loaded once per process."""
-    if "mnist" not in _MNIST_CACHE:
-        from engine import load_mnist
-        _MNIST_CACHE["mnist"] = load_mnist()
-    return _MNIST_CACHE["mnist"]
-
-
-def folder_label(path: str) -> str:
-    """A short name for a data folder, as the engine names its data set ("frey_faces/images")."""
-    from engine import folder_name
-    return folder_name(path)
-
-
-def _describe(ds) -> str:
-    h, w = ds.image_shape
-    labels = f"{len(ds.class_names)} classes" if ds.labelled and ds.class_names else "unlabelled"
-    return f"{len(ds.x_train):,} train / {len(ds.x_test):,} test images, {w}×{h} px, {labels}"
-
-
-class MainWindow(QMainWindow):
+class MainWindow(DataSetsMixin, ModelFilesMixin, ExportsMixin, QMainWindow):
     """The whole application window.
 
     Parameters
@@ -105,7 +84,7 @@ class MainWindow(QMainWindow):
         if dataset is None:
             dataset = load_default_dataset()
         self.add_dataset("MNIST" if dataset.name == "mnist" else dataset.name, dataset, None)
-        self.show_status(f"Ready — {_describe(dataset)}. Press Start to train.")
+        self.show_status(f"Ready — {describe_dataset(dataset)}. Press Start to train.")
 
     # ------------------------------------------------------------------ construction
     def _build_panels(self) -> None:
@@ -307,104 +286,6 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"{name}{star} · {c.latent_dim}-D latent · hidden {','.join(map(str, c.hidden))}")
         self.setWindowTitle(f"{APP_NAME} — {name}{star}")
 
-    # ------------------------------------------------------------------ data sets
-    def add_dataset(self, label: str, dataset, folder: str | None) -> None:
-        """Add a data set to the dataset chooser and switch to it."""
-        self._datasets.append((label, dataset, folder))
-        self.panel.dataset_combo.addItem(label)
-        self.panel.dataset_combo.setItemData(self.panel.dataset_combo.count() - 1,
-                                             folder or "the bundled MNIST", Qt.ToolTipRole)
-        self.set_dataset(len(self._datasets) - 1)
-
-    def set_dataset(self, index: int) -> None:
-        label, ds, _ = self._datasets[index]
-        self.dataset = ds
-        self.panel.dataset_combo.setCurrentIndex(index)
-        self.panel.dataset_info.setText(_describe(ds))
-        compatible = self.model is None or self.model.config.image_shape == tuple(ds.image_shape)
-        self.explorer.set_dataset(ds if compatible else None)
-        self._update_map_info()
-        if self.model is not None and compatible:
-            self.explorer.compute_scatter()
-        elif not compatible:
-            h, w = self.model.config.image_shape
-            self.show_status(f"Switched to {label}; the current model expects {w}×{h} images, so the "
-                             f"gallery and scatter are empty until you train a model on {label}")
-        self.dataset_changed.emit()
-
-    def _on_dataset_selected(self, index: int) -> None:
-        if 0 <= index < len(self._datasets) and self._datasets[index][1] is not self.dataset:
-            self.set_dataset(index)
-            self.show_status(f"Data set: {self._datasets[index][0]} — {_describe(self.dataset)}")
-
-    def use_mnist(self) -> None:
-        for i, (_, ds, folder) in enumerate(self._datasets):
-            if folder is None and ds.name == "mnist":
-                self.set_dataset(i)
-                self.show_status(f"Data set: MNIST — {_describe(ds)}")
-                return
-        self.add_dataset("MNIST", load_default_dataset(), None)
-
-    def open_folder(self, path: str | bool | None = None) -> None:
-        """Ask for a folder and its options (starting at `path` or the last folder), then load it
-        in a worker thread. (QAction.triggered passes a bool here: it is ignored.)"""
-        if self.training.running:
-            self.show_status("Stop training before loading another data set")
-            return
-        start = path if isinstance(path, str) and path else (self._recent_folders() or [""])[0]
-        self.folders.ask_and_load(self, start)
-
-    def load_folder_now(self, path: str, image_size=None, invert=None, test_fraction: float = 0.1) -> None:
-        """Load a folder without the dialog (--data, recent folders, tests)."""
-        self.folders.load(self, path, image_size, invert, test_fraction)
-
-    def _on_folder_loaded(self, path: str, result) -> None:
-        ds = result.dataset
-        self._last_skipped = list(result.skipped)
-        label = folder_label(path)
-        self._remember_folder(path)
-        self.add_dataset(label, ds, path)
-        n_ok, n_skip = len(result.loaded) if hasattr(result.loaded, "__len__") else int(result.loaded), len(result.skipped)
-        self.show_status(f"{n_ok:,} images loaded, {n_skip:,} skipped — {label}: {_describe(ds)}")
-        self.details_button.setVisible(n_skip > 0)
-        pending, self._pending_model = self._pending_model, None
-        if pending is not None and tuple(ds.image_shape) == tuple(pending[0].model.config.image_shape):
-            self._attach_model(*pending)
-
-    def _on_folder_failed(self, path: str, message: str, skipped) -> None:
-        self._pending_model = None     # its data did not come: never attach it to a later load
-        self._last_skipped = list(skipped or [])
-        self.details_button.setVisible(bool(self._last_skipped))
-        prev = self._datasets[self.panel.dataset_combo.currentIndex()][0] if self._datasets else "nothing"
-        self.show_status(f"Could not load {Path(path).name}: {message} — {prev} stays loaded")
-        if message != "cancelled":
-            self._warn("Could not load the folder",
-                                f"{path}\n\n{message}\n\nThe current data set ({prev}) stays loaded.")
-
-    def _show_skipped(self) -> None:
-        from .folder_dialog import SkippedDialog
-        SkippedDialog(getattr(self, "_last_skipped", []), self).exec_()
-
-    # ------------------------------------------------------------------ recent folders / settings
-    def _recent_folders(self) -> list[str]:
-        v = self.settings.value("recentFolders", [])
-        if isinstance(v, str):
-            v = [v]
-        return [str(p) for p in (v or [])]
-
-    def _remember_folder(self, path: str) -> None:
-        rec = [p for p in self._recent_folders() if p != path]
-        self.settings.setValue("recentFolders", [path] + rec[: MAX_RECENT - 1])
-        self._refresh_recent_menu()
-
-    def _refresh_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        rec = self._recent_folders()
-        for p in rec:
-            a = self.recent_menu.addAction(p, lambda p=p: self.open_folder(p))
-            a.setToolTip(f"Open {p} again")
-        self.recent_menu.setEnabled(bool(rec))
-
     def _fit_to_screen(self, w: int, h: int) -> None:
         """First start: w x h, or the screen's free area if that is smaller."""
         screen = QApplication.primaryScreen()
@@ -558,231 +439,6 @@ class MainWindow(QMainWindow):
     def _set_file_actions(self, enabled: bool) -> None:
         for a in (self.open_model_action, self.open_folder_action, self.use_mnist_action):
             a.setEnabled(enabled)
-
-    # ------------------------------------------------------------------ model files
-    def _maybe_discard(self, what: str) -> bool:
-        """True if there is no unsaved model, or the user agrees to lose (or saves) it."""
-        if not self.dirty or not self.confirm:
-            return True
-        box = QMessageBox(QMessageBox.Question, "Unsaved model",
-                          f"The current model has not been saved. Save it before you {what}?",
-                          QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, self)
-        box.setDefaultButton(QMessageBox.Save)
-        answer = box.exec_()
-        if answer == QMessageBox.Save:
-            return self.save_model()
-        return answer == QMessageBox.Discard
-
-    def save_model(self, ask: bool = False, path: str | None = None) -> bool:
-        """Save to the current file (or ask for one); True if saved. Works while training too."""
-        if self.model is None:
-            self.show_status("Nothing to save: train or open a model first")
-            return False
-        if path is None:
-            path = self.model_path if (self.model_path and not ask) else None
-        if path is None:
-            ds = self.dataset.name if self.dataset is not None else "model"
-            start = str(Path(self.settings.value("lastModelDir", str(Path.home()))) /
-                        f"vae_{ds}_z{self.model.config.latent_dim}.npz")
-            path, _ = QFileDialog.getSaveFileName(self, "Save model", start, "Latent Lab models (*.npz)")
-            if not path:
-                return False
-            if not path.endswith(".npz"):
-                path += ".npz"
-        # a running run holds still between two batches while it is written, then goes on
-        resume_after = self.training.running and not self.training.is_paused
-        try:
-            if not self.training.wait_until_paused():
-                self.show_status("Training did not pause in time; the model was not saved")
-                return False
-            return self._write_model(path)
-        finally:
-            if resume_after:
-                self.training.resume()
-
-    def _write_model(self, path: str) -> bool:
-        from engine import EngineError, save_model
-        try:
-            trainer = self.trainer
-            if trainer is None and self.model_file is not None and self.dataset is not None \
-                    and tuple(self.dataset.image_shape) == tuple(self.model.config.image_shape):
-                from engine import Trainer     # keeps history, optimizer and RNG state in the file
-                trainer = Trainer.resume(self.model_file, self.dataset)
-            if trainer is not None:
-                save_model(path, self.model, trainer, trainer.data)
-            else:                              # an opened model: keep what its file held
-                save_model(path, self.model, source=self.model_file)
-        except (EngineError, OSError) as exc:
-            self.show_status(f"Could not save: {exc}")
-            self._warn("Could not save the model", str(exc))
-            return False
-        self.model_path = path
-        self.settings.setValue("lastModelDir", str(Path(path).parent))
-        self.dirty = False
-        self._update_model_label()
-        self.show_status(f"Saved model to {path}")
-        return True
-
-    def open_model(self, path: str | None = None) -> bool:
-        """Open a saved model; if its image size differs from the data set's, offer to switch."""
-        from engine import EngineError, load_model
-        if self.training.running:
-            self.show_status("Stop training before opening another model")
-            return False
-        if not self._maybe_discard("open another model"):
-            return False
-        if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Open model", self.settings.value("lastModelDir", ""),
-                                                  "Latent Lab models (*.npz);;All files (*)")
-            if not path:
-                return False
-        try:
-            mf = load_model(path)
-        except (EngineError, OSError) as exc:
-            self.show_status(f"Could not open {Path(path).name}: {exc}")
-            self._warn("Could not open the model", f"{path}\n\n{exc}")
-            return False
-        self.settings.setValue("lastModelDir", str(Path(path).parent))
-        shape = tuple(mf.model.config.image_shape)
-        if self.dataset is None or tuple(self.dataset.image_shape) != shape:
-            if not self._resolve_mismatch(mf, path):
-                return False
-        self._attach_model(mf, path)
-        return True
-
-    def _resolve_mismatch(self, mf, path: str) -> bool:
-        """The model's images differ from the data set's: switch data, open without data, or cancel."""
-        h, w = mf.model.config.image_shape
-        dh, dw = self.dataset.image_shape
-        name = mf.dataset_name or "unknown data"
-        box = QMessageBox(QMessageBox.Question, "Image size differs",
-                          f"{Path(path).name} was trained on {w}×{h} images ({name}), but the current data set "
-                          f"has {dw}×{dh} images.", parent=self)
-        switch_mnist = switch_folder = None
-        folder = self._folder_for(mf)
-        if (h, w) == (28, 28) and str(name).lower() in ("mnist", "unknown data"):
-            switch_mnist = box.addButton("Switch to MNIST", QMessageBox.AcceptRole)
-        elif folder is not None:
-            switch_folder = box.addButton(f"Load {Path(folder).name}", QMessageBox.AcceptRole)
-        elif (h, w) == (28, 28):
-            switch_mnist = box.addButton("Switch to MNIST", QMessageBox.AcceptRole)
-        bare = box.addButton("Open without data", QMessageBox.DestructiveRole)
-        box.addButton(QMessageBox.Cancel)
-        box.setInformativeText("Switch to a matching data set, or open the model without data "
-                               "(the map and draw pad work; no gallery or scatter).")
-        if not self.confirm:      # scripted use: take the first offer
-            chosen = switch_mnist or switch_folder or bare
-        else:
-            box.exec_()
-            chosen = box.clickedButton()
-        if chosen is switch_mnist and chosen is not None:
-            self.use_mnist()
-            return True
-        if chosen is switch_folder and chosen is not None:
-            loaded = self._loaded_index(folder, (h, w))
-            if loaded is not None:                      # already in the list: switch to it
-                self.set_dataset(loaded)
-                return True
-            self._pending_model = (mf, path)
-            opts = mf.folder_options() if mf.dataset_source == folder else {}
-            self.folders.load(self, folder, (h, w), opts.get("invert"), opts.get("test_fraction", 0.1))
-            return False
-        if chosen is bare:
-            return True
-        self.show_status("Opening the model was cancelled")
-        return False
-
-    def _folder_for(self, mf) -> str | None:
-        """The folder a model was trained on: the path its file records, else one of that name
-        opened before (models saved without a source record only the name)."""
-        source = mf.dataset_source
-        if source and source != "mnist" and Path(source).exists():
-            return source
-        name = mf.dataset_name
-        for p in [d[2] for d in self._datasets if d[2]] + self._recent_folders():
-            if p and name and (Path(p).name == name or p == name) and Path(p).exists():
-                return p
-        return None
-
-    def _loaded_index(self, folder: str, shape: tuple[int, int]) -> int | None:
-        """Index of a data set already loaded from `folder` at this image size, if any."""
-        for i, (_, ds, path) in enumerate(self._datasets):
-            if path and Path(path).resolve() == Path(folder).resolve() and tuple(ds.image_shape) == shape:
-                return i
-        return None
-
-    def _attach_model(self, mf, path: str) -> None:
-        self.model, self.trainer, self.model_file, self.model_path = mf.model, None, mf, path
-        self.dirty = False
-        self.panel.show_config(mf.model.config, mf.train_config)
-        self.panel.continue_check.setEnabled(True)
-        self.loss_plots.show_history(mf.history)
-        compatible = self.dataset is not None and tuple(self.dataset.image_shape) == tuple(mf.model.config.image_shape)
-        self.explorer.set_dataset(self.dataset if compatible else None)
-        if not compatible:
-            self.draw_pad.set_image_shape(mf.model.config.image_shape)
-        self.explorer.set_model(mf.model, reset=True)
-        self.explorer.compute_scatter()
-        self.map.view.reset_view()
-        last = mf.history[-1] if mf.history else None
-        loss = f", test loss {last.test_loss:.1f}" if last else ""
-        self.show_status(f"Opened {Path(path).name} — {mf.model.config.latent_dim}-D latent, "
-                         f"{mf.epochs_done} epochs on {mf.dataset_name or 'unknown data'}{loss}")
-        self._update_model_label()
-        self.model_changed.emit()
-
-    # ------------------------------------------------------------------ exports
-    def _ask_path(self, title: str, name: str, filt: str) -> str | None:
-        start = str(Path(self.settings.value("lastExportDir", str(Path.home()))) / name)
-        path, _ = QFileDialog.getSaveFileName(self, title, start, filt)
-        if path:
-            self.settings.setValue("lastExportDir", str(Path(path).parent))
-        return path or None
-
-    def export_view(self, path: str | None = None) -> bool:
-        path = path or self._ask_path("Export view", "latent_view.png", "PNG images (*.png)")
-        if not path:
-            return False
-        ok = self.map.view.grab().save(path, "PNG")
-        self.show_status(f"Exported the view to {path}" if ok else f"Could not write {path}")
-        return ok
-
-    def export_manifold(self, path: str | None = None) -> bool:
-        if self.explorer.mosaic is None:
-            self.show_status("No manifold yet: train or open a model first")
-            return False
-        path = path or self._ask_path("Export manifold", "manifold.png", "PNG images (*.png)")
-        if not path:
-            return False
-        ok = to_qimage(self.explorer.mosaic).save(path, "PNG")
-        self.show_status(f"Exported the manifold to {path}" if ok else f"Could not write {path}")
-        return ok
-
-    def history(self) -> list:
-        if self.trainer is not None:
-            return list(self.trainer.history)
-        return list(self.model_file.history) if self.model_file is not None else []
-
-    def export_history(self, path: str | None = None) -> bool:
-        hist = self.history()
-        if not hist:
-            self.show_status("No loss history yet: train at least one epoch")
-            return False
-        path = path or self._ask_path("Export loss history", "loss_history.csv", "CSV files (*.csv)")
-        if not path:
-            return False
-        keys = ("epoch", "train_loss", "test_loss", "recon", "kl", "epoch_seconds")
-        try:
-            with open(path, "w", newline="") as fh:
-                w = csv.writer(fh)
-                w.writerow(keys)
-                for r in hist:
-                    w.writerow([getattr(r, k) for k in keys])
-        except OSError as exc:
-            self.show_status(f"Could not write {path}: {exc.strerror}")
-            return False
-        self.show_status(f"Exported {len(hist)} epochs of loss history to {path}")
-        return True
 
     def _warn(self, title: str, text: str) -> None:
         """A warning box when interactive (confirm=True); scripted runs rely on the status bar."""
