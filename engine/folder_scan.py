@@ -31,6 +31,8 @@ MAX_SUGGESTED_SIDE = 64        # the most common size is suggested only up to 64
 DEFAULT_IMAGE_SHAPE = (28, 28)  # ... otherwise MNIST's
 HEADER_SAMPLE = 512             # image headers read to find the most common size
 SPLIT_NAMES = frozenset({"train", "training", "val", "valid", "validation", "dev", "test", "testing"})
+# folder names that say nothing of the data: a data set is named with its parent folder too
+GENERIC_FOLDER_NAMES = SPLIT_NAMES | {"images", "imgs", "img", "data", "dataset", "png"}
 
 
 @functools.cache
@@ -38,9 +40,6 @@ def image_extensions() -> frozenset[str]:
     """Lower-case extensions ('.png', ...) of every format this Pillow can open."""
     Image.init()
     return frozenset(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN)
-
-
-GENERIC_FOLDER_NAMES = {"train", "test", "val", "valid", "images", "imgs", "img", "data", "dataset", "png"}
 
 
 def folder_name(path: str | Path) -> str:

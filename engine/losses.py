@@ -23,11 +23,9 @@ VAR_FLOOR = 1e-4
 LOG_2PI = math.log(2.0 * math.pi)
 
 
-def _buffer(work: dict | None, key: str, like: np.ndarray, dtype=None) -> np.ndarray:
-    """A scratch array shaped like `like`, reused from `work` when the caller keeps one."""
+def _buffer(work: dict, key: str, like: np.ndarray, dtype=None) -> np.ndarray:
+    """A scratch array shaped like `like`, kept in `work` and reused while the shape holds."""
     dtype = dtype or like.dtype
-    if work is None:
-        return np.empty(like.shape, dtype)
     buf = work.get(key)
     if buf is None or buf.shape != like.shape or buf.dtype != dtype:
         buf = work[key] = np.empty(like.shape, dtype)

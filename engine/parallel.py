@@ -4,9 +4,10 @@ The matrix products of a step run on all cores inside BLAS (OpenBLAS).  Adam's u
 passes over ~650k parameters that BLAS cannot do, runs over slices of the parameter vector in
 the calling thread and one helper thread per extra core (NumPy releases the GIL in its loops).
 That pays only because OpenBLAS's idle threads are told to stop spinning soon after each product
-(OPENBLAS_THREAD_TIMEOUT in engine/__init__.py); otherwise they hold the other core.  Splitting each batch across Python threads, each with single-threaded BLAS, was
-measured and dropped: 4.3 ms per step against 3.5 ms, as the ~60 small NumPy calls of each pass
-hand the GIL back and forth.
+(OPENBLAS_THREAD_TIMEOUT in engine/__init__.py); otherwise they hold the other core.  Splitting
+each batch across Python threads, each with single-threaded BLAS, was measured and dropped:
+4.3 ms per step against 3.5 ms, as the ~60 small NumPy calls of each pass hand the GIL back
+and forth.
 """
 from __future__ import annotations
 
