@@ -158,3 +158,20 @@ def test_a_failed_data_switch_leaves_no_model_waiting(qtbot, window, tmp_path):
     assert "Could not load shapes" in window.status_text()
     assert window._pending_model is None
     assert window.dataset.image_shape == (28, 28)
+
+
+def test_save_suggests_a_file_name_without_the_folder_names_slash(qtbot, window, tmp_path, monkeypatch):
+    from PyQt5.QtWidgets import QFileDialog
+    from engine import VAE, VAEConfig
+    window.add_dataset("faces", window.dataset.subset(100, 20), None)
+    window.dataset.name = "frey_faces/images"
+    window.model = VAE(VAEConfig(hidden=(8,)))
+    suggested = []
+
+    def cancelled_dialog(parent, title, start, filt):
+        suggested.append(start)
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", cancelled_dialog)
+    window.save_model(ask=True)
+    assert suggested and suggested[0].endswith("vae_frey_faces_images_z2.npz")

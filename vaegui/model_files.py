@@ -33,7 +33,8 @@ class ModelFilesMixin:
         if path is None:
             path = self.model_path if (self.model_path and not ask) else None
         if path is None:
-            ds = self.dataset.name if self.dataset is not None else "model"
+            # a data set's name may hold parent folders ("frey_faces/images"): not a path here
+            ds = self.dataset.name.replace("/", "_") if self.dataset is not None else "model"
             start = str(Path(self.settings.value("lastModelDir", str(Path.home()))) /
                         f"vae_{ds}_z{self.model.config.latent_dim}.npz")
             path, _ = QFileDialog.getSaveFileName(self, "Save model", start, "Latent Lab models (*.npz)")
