@@ -4,7 +4,7 @@ What it measures
 ----------------
 1. It writes MNIST's 60,000 training digits (engine.data.load_mnist) as 28x28 grey PNGs into
    labelled subfolders 0..9 of a temporary folder (not timed).
-2. Cold load: ``engine.folder.load_folder`` with an empty cache directory: scan, decode in
+2. Cold load: ``engine.load_folder`` with an empty cache directory: scan, decode in
    worker processes, write the cache.  Then the same with ``workers=1`` (decoding in the
    calling thread), to show what the process pool buys.
 3. Cached load: the same call again, which finds the decoded folder in the cache.
@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from engine.data import load_mnist  # noqa: E402
-from engine.folder import load_folder  # noqa: E402
+from engine.data import load_folder  # noqa: E402
 
 SHARED = Path("/work/shared/data")
 SHARED_FOLDERS = [SHARED / "caltech101_silhouettes", SHARED / "frey_faces" / "images"]

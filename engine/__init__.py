@@ -13,11 +13,10 @@ import os
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "17")
 
 from .config import TrainConfig, VAEConfig
-from .data import (Dataset, load_dataset, load_dataset_with_report, load_idx_dataset, load_idx_folder,
-                   load_mnist, read_idx)
+from .data import (Dataset, FolderLoad, FolderScan, LoadCancelled, TooFewImages, folder_name, load_dataset,
+                   load_dataset_with_report, load_folder, load_idx_dataset, load_idx_folder, load_mnist, read_idx,
+                   scan_folder)
 from .errors import ConfigError, DataError, EngineError, ModelFileError, TrainingDiverged
-from .folder import FolderLoad, LoadCancelled, TooFewImages, load_folder
-from .folder_scan import FolderScan, folder_name, scan_folder
 from .manifold import interpolate, latent_plane, manifold_grid, plane_codes, posterior_ellipse, tile_images
 from .storage import ModelFile, load_model, save_model
 from .threads import set_threads

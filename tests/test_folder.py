@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import folder as folder_mod
+from engine.data import folder as folder_mod
 from engine.data import load_dataset, load_dataset_with_report
 from engine.errors import DataError, EngineError
-from engine.folder import FolderLoad, LoadCancelled, load_folder
-from engine.folder_scan import scan_folder
-from engine.splits import split_indices
+from engine.data.folder import FolderLoad, LoadCancelled, load_folder
+from engine.data.scan import scan_folder
+from engine.data.splits import split_indices
 
 
 @pytest.fixture(autouse=True)
@@ -245,7 +245,7 @@ def test_palette_transparency_is_composited(tmp_path):
 
 
 def test_permission_denied_reason(tmp_path, monkeypatch):
-    from engine import image_decode
+    from engine.data import decode as image_decode
     for name in "abc":
         save(tmp_path / f"{name}.png", flat_image(0))
     real_open = image_decode.Image.open
@@ -302,7 +302,7 @@ def test_big_jpeg_is_reduced_while_decoding(tmp_path):
 
 def test_big_pngs_are_reduced_before_the_grey_conversion(tmp_path, monkeypatch):
     # PNG has no draft(): the image must shrink before to_grey makes its full-size copies
-    from engine import image_decode
+    from engine.data import decode as image_decode
     left_dark = np.zeros((800, 1000), np.uint16)
     left_dark[:, 500:] = 65535
     rgba = np.zeros((800, 1000, 4), np.uint8)

@@ -5,7 +5,7 @@ from hypothesis.extra.numpy import arrays
 
 from engine import losses
 from engine.parallel import split_ranges
-from engine.splits import split_indices
+from engine.data.splits import split_indices
 
 finite32 = st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False, width=32)
 unit32 = st.floats(0.0, 1.0, width=32)

@@ -1,7 +1,7 @@
 """Loading a folder of the user's images: the options dialog, the load worker with progress
 and Cancel, and the list of skipped files.
 
-FolderLoader runs engine.folder.load_folder in a QThread (the superqt wiring from worker.py),
+FolderLoader runs engine.load_folder in a QThread (the superqt wiring from worker.py),
 shows a QProgressDialog whose Cancel makes the loader's `cancelled()` callback return True,
 and emits `loaded(path, FolderLoad)` or `failed(path, message, skipped)`. A failed or cancelled
 load changes nothing: the window keeps its data set.
@@ -94,7 +94,7 @@ class FolderOptionsDialog(QDialog):
     def rescan(self) -> None:
         """Scan the folder and fill in the suggested resolution."""
         from engine import EngineError
-        from engine.folder import scan_folder
+        from engine import scan_folder
         path = self.path_edit.text().strip()
         if not path:
             return
@@ -146,7 +146,7 @@ class FolderLoadWorker(QObject):
     @pyqtSlot()
     def run(self) -> None:
         from engine import EngineError
-        from engine.folder import LoadCancelled, TooFewImages, load_folder
+        from engine import LoadCancelled, TooFewImages, load_folder
         path, size, invert, frac = self.args
         try:
             result = load_folder(path, image_size=size, invert=invert, test_fraction=frac,

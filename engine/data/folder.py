@@ -19,12 +19,13 @@ from typing import Callable
 
 import numpy as np
 
-from . import image_decode
-from .data import Dataset, load_idx_folder
-from .errors import ConfigError, DataError, EngineError
-from .folder_arrays import load_arrays
-from .folder_cache import cache_key, cache_path, default_cache_dir, read_cache, write_cache
-from .folder_scan import FolderScan, scan_folder
+from . import decode
+from .dataset import Dataset
+from .idx import load_idx_folder
+from ..errors import ConfigError, DataError, EngineError
+from .arrays import load_arrays
+from .cache import cache_key, cache_path, default_cache_dir, read_cache, write_cache
+from .scan import FolderScan, scan_folder
 from .splits import split_indices
 
 # Starting worker processes costs ~0.3-0.5 s, so they are used only when decoding in this
@@ -96,7 +97,7 @@ def load_folder(path: str | Path, image_size: int | tuple[int, int] | None = Non
         IDX folders and .npz files with x_test keep their own split.
     progress : called as progress(done, total) files, at most ~50 times a second.
     cancelled : polled often; when it returns True, LoadCancelled is raised.
-    cache_dir : where decoded folders are cached (default: see folder_cache.default_cache_dir).
+    cache_dir : where decoded folders are cached (default: see cache.default_cache_dir).
     workers : decoding processes (default: one per core, up to 8; 1 decodes in this thread).
 
     Raises DataError (no such folder, empty), TooFewImages (a DataError: no readable image or
@@ -251,7 +252,7 @@ def _decode_all(scan: FolderScan, shape: tuple[int, int],
     for a, b in todo:  # in this thread: small folders, one worker, or a pool that failed
         if cancelled():
             raise LoadCancelled("loading cancelled")
-        store(a, b, image_decode.decode_chunk(root, scan.files[a:b], shape))
+        store(a, b, decode.decode_chunk(root, scan.files[a:b], shape))
     if cancelled():
         raise LoadCancelled("loading cancelled")
     return images, stats, reasons
@@ -265,11 +266,11 @@ def _decode_in_pool(root: str, files: list[str], shape: tuple[int, int], chunks:
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
-        ctx.set_forkserver_preload([image_decode.__name__])
+        ctx.set_forkserver_preload([decode.__name__])
     done: set[tuple[int, int]] = set()
     try:
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            pending = {pool.submit(image_decode.decode_chunk, root, files[a:b], shape): (a, b)
+            pending = {pool.submit(decode.decode_chunk, root, files[a:b], shape): (a, b)
                        for a, b in chunks}
             try:
                 while pending:

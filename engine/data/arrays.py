@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import Dataset, images_to_float
-from .errors import DataError
+from .dataset import Dataset, images_to_float
+from ..errors import DataError
 from .splits import split_indices
 
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 
 def split_indices(n: int, labels: np.ndarray | None = None, test_fraction: float = 0.1,

@@ -23,8 +23,8 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from .data import find_idx_files
-from .errors import DataError
+from .idx import find_idx_files
+from ..errors import DataError
 
 ARRAY_EXTENSIONS = (".npy", ".npz")
 MAX_SUGGESTED_SIDE = 64        # the most common size is suggested only up to 64x64 ...
