@@ -17,10 +17,15 @@ from .data import (Dataset, FolderLoad, FolderScan, LoadCancelled, TooFewImages,
                    load_dataset_with_report, load_folder, load_idx_dataset, load_idx_folder, load_mnist, read_idx,
                    scan_folder)
 from .errors import ConfigError, DataError, EngineError, ModelFileError, TrainingDiverged
+from .explore import Neighbours, PosteriorSamples, Samples, nearest_neighbours, posterior_samples, prior_samples
+from .latent_stats import LatentHealth, kl_per_dim, latent_health
 from .manifold import interpolate, latent_plane, manifold_grid, plane_codes, posterior_ellipse, tile_images
+from .planes import PCAPlane, SlicePlane, pca_plane, plane_grid_codes, plane_mosaic
 from .storage import ModelFile, load_model, save_model
 from .threads import set_threads
+from .timelapse import Snapshot, TimeLapse, make_snapshot, write_timelapse_gif
 from .training import BatchReport, EpochReport, Trainer
+from .traversal import Traversal, posterior_values, prior_values, traverse
 from .vae import VAE
 
 __all__ = [
@@ -29,6 +34,11 @@ __all__ = [
     "FolderLoad", "FolderScan", "folder_name", "load_folder", "scan_folder", "LoadCancelled", "TooFewImages",
     "ModelFile", "save_model", "load_model",
     "tile_images", "plane_codes", "latent_plane", "manifold_grid", "interpolate", "posterior_ellipse",
+    "LatentHealth", "kl_per_dim", "latent_health",
+    "SlicePlane", "PCAPlane", "pca_plane", "plane_grid_codes", "plane_mosaic",
+    "Traversal", "prior_values", "posterior_values", "traverse",
+    "Neighbours", "nearest_neighbours", "Samples", "PosteriorSamples", "prior_samples", "posterior_samples",
+    "Snapshot", "TimeLapse", "make_snapshot", "write_timelapse_gif",
     "set_threads",
     "EngineError", "DataError", "ModelFileError", "ConfigError", "TrainingDiverged",
 ]
