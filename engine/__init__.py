@@ -24,12 +24,12 @@ from .planes import PCAPlane, SlicePlane, pca_plane, plane_grid_codes, plane_mos
 from .storage import ModelFile, load_model, save_model
 from .threads import set_threads
 from .timelapse import Snapshot, TimeLapse, make_snapshot, write_timelapse_gif
-from .training import BatchReport, EpochReport, Trainer
+from .training import BatchReport, EpochReport, SettingChange, Trainer
 from .traversal import Traversal, posterior_values, prior_values, traverse
 from .vae import VAE
 
 __all__ = [
-    "VAE", "VAEConfig", "TrainConfig", "Trainer", "BatchReport", "EpochReport",
+    "VAE", "VAEConfig", "TrainConfig", "Trainer", "BatchReport", "EpochReport", "SettingChange",
     "Dataset", "load_dataset", "load_dataset_with_report", "load_mnist", "load_idx_dataset", "load_idx_folder", "read_idx",
     "FolderLoad", "FolderScan", "folder_name", "load_folder", "scan_folder", "LoadCancelled", "TooFewImages",
     "ModelFile", "save_model", "load_model",

@@ -3,7 +3,7 @@
 Layout: `params` (flat float32 weights), `opt_*` (optimizer arrays), and `meta`, a uint8 array
 holding UTF-8 JSON: format tag and version, the architecture, the training config, the loss
 history, the dataset's name, image shape, class names, source and load options, epochs done and
-the RNG state.
+the RNG state, and when the learning rate or beta was changed mid-run.
 Saving writes a temporary file beside the target and renames it over the target, so an
 interrupted save never destroys the previous model.
 """
@@ -21,7 +21,7 @@ import numpy as np
 from .config import TrainConfig, VAEConfig
 from .data import Dataset
 from .errors import ConfigError, ModelFileError
-from .training import EpochReport, Trainer
+from .training import EpochReport, SettingChange, Trainer
 from .vae import VAE
 
 FORMAT = "latent-lab-model"
@@ -44,6 +44,7 @@ class ModelFile:
     rng_state: dict | None = None
     dataset_source: str | None = None        # "mnist" or the folder's absolute path
     dataset_options: dict = field(default_factory=dict)   # the folder options it was loaded with
+    setting_changes: list[SettingChange] = field(default_factory=list)   # lr / beta changed mid-run
 
     def folder_options(self) -> dict:
         """load_folder keyword arguments that reproduce the recorded data set."""
@@ -86,6 +87,8 @@ def save_model(path: str | Path, model: VAE, trainer: Trainer | None = None,
                     "load_options": data.load_options if data else (source.dataset_options if source else {})},
         "optimizer": opt_name,
         "rng_state": rng_state,
+        "setting_changes": [c.to_dict() for c in (trainer.setting_changes if trainer is not None else
+                                                  source.setting_changes if source is not None else [])],
     }
     arrays = {"params": model.params.astype(np.float32, copy=False),
               "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)}
@@ -139,6 +142,7 @@ def load_model(path: str | Path) -> ModelFile:
         vcfg = VAEConfig.from_dict(meta["model"])
         tcfg = TrainConfig.from_dict(meta["train"])
         history = [EpochReport(**r) for r in meta.get("history", [])]
+        changes = [SettingChange(**c) for c in meta.get("setting_changes", [])]
     except (ConfigError, KeyError, TypeError) as exc:
         raise ModelFileError(f"{path}: incompatible model settings ({exc})") from None
     model = VAE(vcfg)
@@ -155,4 +159,4 @@ def load_model(path: str | Path) -> ModelFile:
     ds = meta.get("dataset") or {}
     return ModelFile(model, tcfg, history, ds.get("name"), vcfg.image_shape, ds.get("class_names"),
                      int(meta.get("epochs_done", 0)), meta.get("optimizer"), opt_state, meta.get("rng_state"),
-                     ds.get("source"), dict(ds.get("load_options") or {}))
+                     ds.get("source"), dict(ds.get("load_options") or {}), changes)

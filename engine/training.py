@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Iterator
 
 import numpy as np
@@ -57,12 +57,32 @@ class EpochReport:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class SettingChange:
+    """A learning rate or beta changed between batches of a run: before batch `batch` of `epoch`."""
+
+    epoch: int            # 1-based, as in BatchReport
+    batch: int            # the first batch trained with the new value (1-based)
+    batches: int
+    setting: str          # "lr" or "beta"
+    old: float
+    new: float
+
+    @property
+    def at(self) -> float:
+        """Fractional epochs trained when the change took effect."""
+        return self.epoch - 1 + (self.batch - 1) / self.batches
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 class Trainer:
     """Trains a VAE on a Dataset; keeps the optimizer, RNG and loss history needed to resume."""
 
     def __init__(self, model: VAE, data: Dataset, config: TrainConfig,
                  history: list[EpochReport] | None = None, epochs_done: int = 0,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, setting_changes: list[SettingChange] | None = None) -> None:
         if data.input_dim != model.config.input_dim:
             raise ConfigError(f"the model expects {model.config.image_shape[0]}x{model.config.image_shape[1]} "
                               f"images but {data.name} has {data.image_shape[0]}x{data.image_shape[1]}")
@@ -73,6 +93,9 @@ class Trainer:
         self.history: list[EpochReport] = list(history or [])
         self.epochs_done = epochs_done
         self._stop = threading.Event()
+        self.setting_changes: list[SettingChange] = list(setting_changes or [])
+        self._pending: dict[str, float] = {}
+        self._pending_lock = threading.Lock()
         self._x_train = data.x_train if data.x_train.dtype == model.dtype else data.x_train.astype(model.dtype)
 
     @classmethod
@@ -81,7 +104,8 @@ class Trainer:
         cfg = saved.train_config
         if epochs is not None:
             cfg = TrainConfig(**{**cfg.to_dict(), "epochs": epochs})
-        trainer = cls(saved.model, data, cfg, saved.history, saved.epochs_done, threads)
+        trainer = cls(saved.model, data, cfg, saved.history, saved.epochs_done, threads,
+                      saved.setting_changes)
         if saved.optimizer_state is not None and saved.optimizer_name == cfg.optimizer:
             trainer.optimizer.load_state(saved.optimizer_state)
         if saved.rng_state is not None:
@@ -95,6 +119,29 @@ class Trainer:
     @property
     def stopped(self) -> bool:
         return self._stop.is_set()
+
+    def change_settings(self, lr: float | None = None, beta: float | None = None) -> None:
+        """Train with a new learning rate and/or beta from the next batch on; safe from any thread.
+
+        Bad values raise ConfigError and change nothing.  Each change that takes effect is
+        recorded in `setting_changes` with the batch it applied from.
+        """
+        requested = {k: float(v) for k, v in (("lr", lr), ("beta", beta)) if v is not None}
+        replace(self.config, **requested)          # validates: raises ConfigError, keeps the config
+        with self._pending_lock:
+            self._pending.update(requested)
+
+    def _apply_pending(self, epoch: int, batch: int, batches: int) -> None:
+        with self._pending_lock:
+            pending, self._pending = self._pending, {}
+        for setting, new in pending.items():
+            old = getattr(self.config, setting)
+            if new == old:
+                continue
+            self.config = replace(self.config, **{setting: new})
+            if setting == "lr":
+                self.optimizer.lr = new
+            self.setting_changes.append(SettingChange(epoch, batch, batches, setting, old, new))
 
     def beta_at(self, epoch: int, batch: int, batches: int) -> float:
         """KL weight: rises linearly from 0 over the warm-up epochs, batch by batch, then stays at beta."""
@@ -125,6 +172,8 @@ class Trainer:
                 for b in range(batches):
                     if self._stop.is_set():
                         return
+                    if self._pending:
+                        self._apply_pending(epoch, b + 1, batches)
                     start = time.perf_counter()
                     idx = order[b * B:(b + 1) * B]
                     xb = np.take(x, idx, axis=0, out=x_batch[:len(idx)])
