@@ -20,10 +20,11 @@ from .errors import ConfigError, DataError, EngineError, ModelFileError, Trainin
 from .explore import Neighbours, PosteriorSamples, Samples, nearest_neighbours, posterior_samples, prior_samples
 from .latent_stats import LatentHealth, kl_per_dim, latent_health
 from .manifold import interpolate, latent_plane, manifold_grid, plane_codes, posterior_ellipse, tile_images
-from .planes import PCAPlane, SlicePlane, pca_plane, plane_grid_codes, plane_mosaic
+from .planes import (PCAPlane, SlicePlane, aggregate_extent, pca_plane, plane_grid_codes, plane_mosaic,
+                     projected_ellipse)
 from .storage import ModelFile, load_model, save_model
 from .threads import set_threads
-from .timelapse import Snapshot, TimeLapse, make_snapshot, write_timelapse_gif
+from .timelapse import MapFrame, TimeLapse, make_map_frame, write_timelapse_gif
 from .training import BatchReport, EpochReport, SettingChange, Trainer
 from .traversal import Traversal, posterior_values, prior_values, traverse
 from .vae import VAE
@@ -35,10 +36,11 @@ __all__ = [
     "ModelFile", "save_model", "load_model",
     "tile_images", "plane_codes", "latent_plane", "manifold_grid", "interpolate", "posterior_ellipse",
     "LatentHealth", "kl_per_dim", "latent_health",
-    "SlicePlane", "PCAPlane", "pca_plane", "plane_grid_codes", "plane_mosaic",
+    "SlicePlane", "PCAPlane", "pca_plane", "plane_grid_codes", "plane_mosaic", "projected_ellipse",
+    "aggregate_extent",
     "Traversal", "prior_values", "posterior_values", "traverse",
     "Neighbours", "nearest_neighbours", "Samples", "PosteriorSamples", "prior_samples", "posterior_samples",
-    "Snapshot", "TimeLapse", "make_snapshot", "write_timelapse_gif",
+    "MapFrame", "TimeLapse", "make_map_frame", "write_timelapse_gif",
     "set_threads",
     "EngineError", "DataError", "ModelFileError", "ConfigError", "TrainingDiverged",
 ]

@@ -9,7 +9,8 @@ A plane maps a point (a, b) of the map to a latent code and back:
   Codes off the plane are placed by orthogonal projection, (a, b) = U (z - origin): the map is
   a projection, and decoding a point of it decodes the code on the plane, not the original.
 
-Both answer the same calls, so the manifold, clicks, hover, drops and interpolation use one.
+Both are affine, z = origin + (a, b) @ axes, and answer the same calls, so the manifold,
+clicks, hover, drops, posterior ellipses and interpolation use one plane object.
 Shapes: ab (n, 2) map points; z (n, L) latent codes.
 """
 from __future__ import annotations
@@ -50,6 +51,11 @@ class SlicePlane:
     @property
     def axis_names(self) -> tuple[str, str]:
         return f"z[{self.dims[0]}]", f"z[{self.dims[1]}]"
+
+    @property
+    def axes(self) -> np.ndarray:
+        """(2, L) the unit vectors of the two shown dimensions."""
+        return np.eye(self.latent_dim)[list(self.dims)]
 
     def codes(self, ab: np.ndarray) -> np.ndarray:
         """Latent codes (n, L) of map points ab (n, 2).  (A 1-D space shows z[0] on both axes;
@@ -122,6 +128,39 @@ def pca_plane(mu: np.ndarray, reference: PCAPlane | None = None) -> PCAPlane:
     total = float((s ** 2).sum())
     explained = variances * len(mu) / total if total > 0 else np.zeros(2)
     return PCAPlane(origin, axes, variances, explained)
+
+
+def projected_ellipse(plane: SlicePlane | PCAPlane, mu: np.ndarray, logvar: np.ndarray, k: float = 1.0,
+                      points: int = 64) -> np.ndarray:
+    """(points, 2) outline on the map of the k-sigma ellipse of N(mu, diag(exp(logvar))) projected
+    onto the plane: the marginal of the two shown dimensions for a slice, and for a projection
+    the Gaussian of (a, b) = U (z - origin), covariance U diag(var) U^T."""
+    centre = plane.coords(mu)[0]
+    cov = (plane.axes * np.exp(np.asarray(logvar, np.float64))) @ plane.axes.T     # (2, 2)
+    evals, evecs = np.linalg.eigh(cov)
+    t = np.linspace(0.0, 2.0 * np.pi, points)
+    circle = np.stack([np.cos(t), np.sin(t)])                                      # (2, points)
+    return centre + (k * evecs @ (np.sqrt(np.maximum(evals, 0.0))[:, None] * circle)).T
+
+
+def aggregate_extent(plane: SlicePlane | PCAPlane, mu: np.ndarray, logvar: np.ndarray,
+                     sds: float = 3.0) -> tuple[float, float, float, float]:
+    """(amin, amax, bmin, bmax): where the data is on the map, the mean +- `sds` standard
+    deviations of the aggregate posterior q(z) = mean_x q(z|x) projected onto the plane.
+
+    mu, logvar (n, L): the posteriors of the images.  q(z) has covariance Cov_x(mu) +
+    diag(E_x[exp(logvar)]) (law of total covariance).
+    """
+    mu, logvar = np.asarray(mu, np.float64), np.asarray(logvar, np.float64)
+    if mu.ndim != 2 or mu.shape != logvar.shape or len(mu) == 0:
+        raise ConfigError(f"mu and logvar must both have shape (n, latent), got {mu.shape} and {logvar.shape}")
+    centre = plane.coords(mu.mean(axis=0))[0]
+    centred = mu - mu.mean(axis=0)
+    spread = centred @ plane.axes.T                                              # (n, 2)
+    var = (spread ** 2).mean(axis=0) + (np.exp(logvar) @ (plane.axes ** 2).T).mean(axis=0)
+    half = sds * np.sqrt(np.maximum(var, 1e-12))
+    return (float(centre[0] - half[0]), float(centre[0] + half[0]),
+            float(centre[1] - half[1]), float(centre[1] + half[1]))
 
 
 def plane_grid_codes(plane: SlicePlane | PCAPlane, n: int, extent: tuple[float, float, float, float]) -> np.ndarray:

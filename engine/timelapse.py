@@ -25,7 +25,7 @@ DOT_COLOUR = (90, 170, 255)
 
 
 @dataclass(frozen=True, eq=False)
-class Snapshot:
+class MapFrame:
     """What the map showed at one moment of training."""
 
     epoch: float                                # fractional epochs trained
@@ -36,11 +36,11 @@ class Snapshot:
     plane: str = "slice"                        # "slice" or "projection"
 
 
-def make_snapshot(epoch: float, mosaic: np.ndarray, extent: tuple[float, float, float, float],
-                  positions: np.ndarray, kl: np.ndarray, plane: str = "slice") -> Snapshot:
-    """A Snapshot from a manifold in [0, 1] (any float dtype), stored compactly as copies."""
+def make_map_frame(epoch: float, mosaic: np.ndarray, extent: tuple[float, float, float, float],
+                   positions: np.ndarray, kl: np.ndarray, plane: str = "slice") -> MapFrame:
+    """A MapFrame from a manifold in [0, 1] (any float dtype), stored compactly as copies."""
     pixels = np.clip(np.asarray(mosaic, np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return Snapshot(float(epoch), pixels, tuple(float(e) for e in extent),
+    return MapFrame(float(epoch), pixels, tuple(float(e) for e in extent),
                     np.array(positions, np.float32), np.array(kl, np.float32), plane)
 
 
@@ -53,12 +53,12 @@ class TimeLapse:
         self.labels = labels
         self.max_snapshots = max_snapshots
         self.stride = 1                       # epochs between snapshots after the first epoch
-        self._snapshots: list[Snapshot] = []
+        self._snapshots: list[MapFrame] = []
 
     def __len__(self) -> int:
         return len(self._snapshots)
 
-    def __getitem__(self, i: int) -> Snapshot:
+    def __getitem__(self, i: int) -> MapFrame:
         return self._snapshots[i]
 
     @property
@@ -80,7 +80,7 @@ class TimeLapse:
         last = self._snapshots[-1].epoch
         return epoch > last if final else self._slot(epoch) > self._slot(last)
 
-    def add(self, snapshot: Snapshot) -> None:
+    def add(self, snapshot: MapFrame) -> None:
         """Append (a snapshot older than the last one first discards the later ones: a run that
         continues after a stop mid-epoch replaces what it retrains)."""
         self.discard_after(snapshot.epoch)
@@ -99,7 +99,7 @@ class TimeLapse:
         self.stride = 1
 
 
-def render_frame(snapshot: Snapshot, width: int = 400, colours: np.ndarray | None = None,
+def render_frame(snapshot: MapFrame, width: int = 400, colours: np.ndarray | None = None,
                  dot: int = 2) -> Image.Image:
     """The snapshot as an RGB picture: its manifold scaled to `width` pixels, the scatter drawn
     over it (colours (n, 3) uint8 per point, default one blue), and the epoch in a corner."""

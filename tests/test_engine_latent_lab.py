@@ -191,3 +191,37 @@ def test_posterior_samples_are_reparameterised_draws_with_their_eps():
     np.testing.assert_allclose(s.images, model.decode(s.z))
     with pytest.raises(ConfigError):
         posterior_samples(model, np.zeros(5), 3, np.random.default_rng(0))
+
+
+def test_projected_ellipse_is_the_marginal_for_a_slice_and_the_projected_gaussian_for_pca():
+    from engine import posterior_ellipse, projected_ellipse
+    mu, logvar = np.array([0.5, -1.0, 2.0]), np.log(np.array([0.25, 4.0, 1.0]))
+    s = SlicePlane((2, 0), np.zeros(3))
+    outline = projected_ellipse(s, mu, logvar, 2.0, 400)
+    # on the 2-sigma contour of the marginal of z[2], z[0], and spanning the same box as posterior_ellipse
+    np.testing.assert_allclose((outline[:, 0] - 2.0) ** 2 / 1.0 + (outline[:, 1] - 0.5) ** 2 / 0.25, 4.0)
+    old = posterior_ellipse(mu, logvar, (2, 0), 2.0, 400)
+    np.testing.assert_allclose([outline.min(axis=0), outline.max(axis=0)], [old.min(axis=0), old.max(axis=0)],
+                               atol=1e-3)
+    plane = pca_plane(np.random.default_rng(11).normal(size=(40, 3)) * [3, 2, 1])
+    outline = projected_ellipse(plane, mu, logvar, 1.5, 400)
+    cov = plane.axes @ np.diag(np.exp(logvar)) @ plane.axes.T
+    d = outline - plane.coords(mu)[0]
+    np.testing.assert_allclose(np.einsum("ij,jk,ik->i", d, np.linalg.inv(cov), d), 1.5 ** 2)   # on the contour
+
+
+def test_aggregate_extent_covers_the_data_by_the_law_of_total_variance():
+    from engine import aggregate_extent
+    rng = np.random.default_rng(12)
+    mu = rng.normal([1.0, 0.0, -3.0], [2.0, 0.5, 1.0], (5000, 3))
+    logvar = np.full_like(mu, np.log(0.5))
+    amin, amax, bmin, bmax = aggregate_extent(SlicePlane((0, 2), np.zeros(3)), mu, logvar, sds=3.0)
+    assert (amin + amax) / 2 == pytest.approx(mu[:, 0].mean())
+    assert (amax - amin) / 6 == pytest.approx(np.sqrt(mu[:, 0].var() + 0.5))
+    assert (bmax - bmin) / 6 == pytest.approx(np.sqrt(mu[:, 2].var() + 0.5))
+    plane = pca_plane(mu)
+    z = mu + np.sqrt(0.5) * rng.standard_normal(mu.shape)          # samples of q(z)
+    ab = plane.coords(z)
+    e = aggregate_extent(plane, mu, logvar, sds=1.0)
+    assert (e[1] - e[0]) / 2 == pytest.approx(ab[:, 0].std(), rel=0.03)
+    assert (e[3] - e[2]) / 2 == pytest.approx(ab[:, 1].std(), rel=0.03)

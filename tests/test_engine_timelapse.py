@@ -5,17 +5,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import ConfigError, TimeLapse, make_snapshot, write_timelapse_gif
+from engine import ConfigError, TimeLapse, make_map_frame, write_timelapse_gif
 
 
 def snap(epoch, n=5, value=0.5):
     positions = np.stack([np.linspace(-1, 1, n), np.zeros(n)], axis=1)
-    return make_snapshot(epoch, np.full((8, 8), value), (-2, 2, -2, 2), positions, np.ones(3))
+    return make_map_frame(epoch, np.full((8, 8), value), (-2, 2, -2, 2), positions, np.ones(3))
 
 
 def test_snapshots_are_compact_copies():
     mosaic, positions = np.full((8, 8), 0.5), np.zeros((5, 2))
-    s = make_snapshot(0.5, mosaic, (-2, 2, -2, 2), positions, np.ones(3))
+    s = make_map_frame(0.5, mosaic, (-2, 2, -2, 2), positions, np.ones(3))
     mosaic[...] = 1.0
     positions[...] = 9.0
     assert s.mosaic.dtype == np.uint8 and s.mosaic[0, 0] == 128
