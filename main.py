@@ -36,32 +36,30 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_confirm:
         os.environ["LATENT_LAB_NO_CONFIRM"] = "1"
     win = MainWindow()
+    panel = win.panels["training"]
     if args.epochs:
-        win.panel.epochs_spin.setValue(args.epochs)
+        panel.epochs_spin.setValue(args.epochs)
     if args.latent:
-        win.panel.latent_spin.setValue(args.latent)
+        panel.latent_spin.setValue(args.latent)
     if args.hidden:
-        win.panel.hidden_edit.setText(args.hidden)
+        panel.hidden_edit.setText(args.hidden)
     win.show()
 
-    def after_data() -> None:
+    def after_data(*_) -> None:
         if args.model:
-            win.open_model(args.model)
+            win.commands.open_model(args.model)
         if args.train:
-            win.start_training()
+            panel.start()
 
     if args.data and args.data.lower() != "mnist":
-        def on_loaded() -> None:            # once the folder is in, open / train on it
-            win.dataset_changed.disconnect(on_loaded)
-            after_data()
-        win.dataset_changed.connect(on_loaded)
-        win.load_folder_now(args.data)
+        win.commands.folder_loaded.connect(after_data)     # once the folder is in, open / train on it
+        win.commands.load_folder(args.data)
     else:
         QTimer.singleShot(0, after_data)
     if args.startup_time:
         def ready() -> None:
             print(f"window ready after {time.perf_counter() - T0:.3f} s", flush=True)
-            win.confirm = False
+            win.commands.confirm = False
             win.close()
         QTimer.singleShot(0, ready)
     return app.exec_()

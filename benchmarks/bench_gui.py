@@ -39,7 +39,7 @@ def _ms(seconds: float) -> float:
 
 def bench_click(win, n: int = 200) -> float:
     """Median ms from a left click on the map to the decoded image painted."""
-    view = win.latent_view
+    view = win.map_panel.view
     rng = np.random.default_rng(0)
     times = []
     for _ in range(n):
@@ -47,7 +47,7 @@ def bench_click(win, n: int = 200) -> float:
         pos = view.mapFromScene(view.vb.mapViewToScene(QPointF(x, y)))
         t0 = time.perf_counter()
         QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, pos)
-        win.image_panel.decoded.repaint()        # paint now, synchronously
+        win.panels["inspector"].decoded.repaint()   # paint now, synchronously
         times.append(time.perf_counter() - t0)
         QApplication.processEvents()
     return _ms(statistics.median(times))
@@ -55,12 +55,12 @@ def bench_click(win, n: int = 200) -> float:
 
 def bench_manifold(win, n: int = 40) -> float:
     """Median ms to decode a 20x20 manifold over the view and repaint the map."""
-    win.map.grid_spin.setValue(20)
+    win.map_panel.grid_spin.setValue(20)
     times = []
     for _ in range(n):
         t0 = time.perf_counter()
-        win.explorer.refresh_manifold()
-        win.latent_view.viewport().repaint()
+        win.map_panel.refresh_manifold()
+        win.map_panel.view.viewport().repaint()
         times.append(time.perf_counter() - t0)
     return _ms(statistics.median(times))
 
@@ -79,24 +79,28 @@ def _app_run(win, epochs: int) -> tuple[float, list[float]]:
     timer.setTimerType(Qt.PreciseTimer)
     timer.timeout.connect(tick)
     loop = QEventLoop()                     # a real event loop, as in the app (no polling)
-    win.training_finished.connect(loop.quit)
-    win.panel.epochs_spin.setValue(epochs)
+
+    def quit_when_idle(state) -> None:
+        if state.phase == "idle" and state.outcome:
+            loop.quit()
+    win.session.training_changed.connect(quit_when_idle)
+    win.panels["training"].epochs_spin.setValue(epochs)
     t0 = time.perf_counter()
-    win.start_training()
+    win.panels["training"].start()
     last[0] = time.perf_counter()
     timer.start(10)
     loop.exec_()
     seconds = time.perf_counter() - t0
     timer.stop()
-    win.training_finished.disconnect(loop.quit)
+    win.session.training_changed.disconnect(quit_when_idle)
     return seconds, gaps[1:]
 
 
 def _headless_run(win, ds, epochs: int) -> float:
     """The same run as the CLI does it: build the model, pull the generator, nothing else."""
     from engine import Trainer, VAE
-    vcfg = win.panel.vae_config(ds.image_shape)
-    tcfg = win.panel.train_config()
+    vcfg = win.panels["training"].vae_config(ds.image_shape)
+    tcfg = win.panels["training"].train_config()
     t0 = time.perf_counter()
     trainer = Trainer(VAE(vcfg, seed=tcfg.seed), ds, tcfg)
     for _ in trainer.run():
@@ -110,8 +114,10 @@ def bench_training(win, epochs: int, subset: int | None, rounds: int = 2) -> dic
     ds = load_mnist()
     if subset:
         ds = ds.subset(subset, 10000)
-    win.add_dataset("bench", ds, None)
-    win.panel.epochs_spin.setValue(epochs)
+    win.session.add_dataset("bench", ds, None)
+    win.panels["training"].epochs_spin.setValue(epochs)
+    snapshots = []
+    win.session.snapshot_changed.connect(snapshots.append)
     app_t, cli_t, gaps = [], [], []
     for _ in range(rounds):
         cli_t.append(_headless_run(win, ds, epochs))
@@ -122,7 +128,7 @@ def bench_training(win, epochs: int, subset: int | None, rounds: int = 2) -> dic
     return {"max_gap_ms": float(g.max()), "p99_gap_ms": float(np.percentile(g, 99)),
             "ticks": len(g), "app_seconds": min(app_t), "cli_seconds": min(cli_t),
             "speed_ratio": min(cli_t) / min(app_t), "median_ratio": statistics.median(cli_t) / statistics.median(app_t),
-            "scatter_updates": win.scatter_updates, "rounds": rounds}
+            "snapshots": len(snapshots), "rounds": rounds}
 
 
 def bench_startup(runs: int = 3) -> float:
@@ -154,10 +160,7 @@ def main() -> int:
     win = MainWindow(confirm=False)
     win.show()
     QApplication.processEvents()
-    model = VAE(VAEConfig(hidden=(400,), latent_dim=2), seed=0)      # the default architecture
-    win.model = model
-    win.explorer.set_model(model, reset=True)
-    win.explorer.compute_scatter()
+    win.session.set_model(VAE(VAEConfig(hidden=(400,), latent_dim=2), seed=0))   # the default architecture
     QApplication.processEvents()
 
     click = bench_click(win)

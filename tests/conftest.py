@@ -33,11 +33,24 @@ def window(qtbot, small_mnist):
     from vaegui import MainWindow
     win = MainWindow(dataset=small_mnist, confirm=False)
     qtbot.addWidget(win)
-    win.panel.hidden_edit.setText("64")
-    win.panel.epochs_spin.setValue(2)
-    win.panel.batch_spin.setValue(100)
-    win.panel.lr_spin.setValue(0.003)
+    panel = win.panels["training"]
+    panel.hidden_edit.setText("64")
+    panel.epochs_spin.setValue(2)
+    panel.batch_spin.setValue(100)
+    panel.lr_spin.setValue(0.003)
     win.show()
     qtbot.waitExposed(win)
     yield win
-    win.shutdown()
+    assert win.session.shutdown(), "a worker of the test did not finish"   # joined: nothing outlives the test
+
+
+@pytest.fixture
+def train(qtbot):
+    """train(win, start=None) starts a run (Start clicked, or `start()`) and waits until it
+    has ended; returns the session's TrainingState."""
+    def _train(win, start=None, timeout=60000):
+        s = win.session
+        with qtbot.waitSignal(s.training_changed, timeout=timeout, check_params_cb=lambda st: st.phase == "idle" and bool(st.outcome)):
+            (start or win.panels["training"].start)()
+        return s.training
+    return _train

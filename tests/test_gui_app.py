@@ -29,73 +29,73 @@ def test_startup_opens_the_window_and_quits(tmp_path):
     assert "Traceback" not in out.stderr
 
 
-def test_continue_training_adds_epochs_to_the_same_model(qtbot, window):
-    with qtbot.waitSignal(window.training_finished, timeout=60000):
-        window.start_training()
-    model = window.model
-    window.panel.continue_check.setChecked(True)
-    window.panel.epochs_spin.setValue(1)
-    with qtbot.waitSignal(window.training_finished, timeout=60000):
-        window.start_training()
-    assert window.model is model
-    assert [r.epoch for r in window.trainer.history] == [1, 2, 3]
-    assert window.loss_plots.epochs_plotted == 3
+def test_continue_training_adds_epochs_to_the_same_model(qtbot, window, train):
+    s = window.session
+    train(window)
+    model = s.model
+    panel = window.panels["training"]
+    panel.continue_check.setChecked(True)
+    panel.epochs_spin.setValue(1)
+    train(window)
+    assert s.model is model
+    assert [r.epoch for r in s.history()] == [1, 2, 3]
+    assert window.panels["loss"].epochs_plotted == 3
 
 
 def test_close_asks_about_an_unsaved_model(qtbot, window, monkeypatch):
-    window.confirm = True
-    window.panel.epochs_spin.setValue(50)
+    s = window.session
+    window.commands.confirm = True
+    window.panels["training"].epochs_spin.setValue(50)
     qtbot.mouseClick(window.findChild(QPushButton, "startButton"), Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.dirty, timeout=30000)
+    qtbot.waitUntil(lambda: s.dirty, timeout=30000)
     answers = iter([QMessageBox.Cancel, QMessageBox.Discard])
     asked = []
     monkeypatch.setattr(QMessageBox, "exec_", lambda self: asked.append(self.text()) or next(answers))
     window.close()
-    assert window.isVisible() and window.training.running        # Cancel: nothing happened
+    assert window.isVisible() and s.training.running        # Cancel: nothing happened
     window.close()
-    assert not window.isVisible() and not window.training.running
+    assert not window.isVisible() and not s.training.running
     assert len(asked) == 2 and "not been saved" in asked[0]
 
 
 def test_save_when_closing_mid_run_writes_the_model_and_quits(qtbot, window, monkeypatch, tmp_path):
     from PyQt5.QtWidgets import QFileDialog
     from engine import load_model
-    window.confirm = True
-    window.panel.epochs_spin.setValue(50)
+    s = window.session
+    window.commands.confirm = True
+    window.panels["training"].epochs_spin.setValue(50)
     qtbot.mouseClick(window.findChild(QPushButton, "startButton"), Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.loss_plots.batches_plotted >= 3, timeout=30000)
-    thread = window.training.thread
+    qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 3, timeout=30000)
     path = tmp_path / "on_quit.npz"
     monkeypatch.setattr(QMessageBox, "exec_", lambda self: QMessageBox.Save)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
     window.close()
-    assert not window.isVisible() and thread.isFinished()
+    assert not window.isVisible() and not s.workers.busy
     saved = load_model(str(path)).model
     z = np.array([[0.3, -0.7]])
-    assert np.array_equal(saved.decode(z), window.model.decode(z))  # the weights when the user said Save
+    assert np.array_equal(saved.decode(z), s.model.decode(z))  # the weights when the user said Save
 
 
 def test_geometry_and_recent_folders_are_remembered(qtbot, window, tmp_path, small_mnist):
     from vaegui import MainWindow
     window.resize(1111, 777)
-    window._remember_folder(str(tmp_path))
+    window.commands.remember_folder(str(tmp_path))
     window.close()
     again = MainWindow(dataset=small_mnist, confirm=False)
     qtbot.addWidget(again)
     assert again.size().width() == 1111
-    assert str(tmp_path) in again._recent_folders()
+    assert str(tmp_path) in again.commands.recent_folders()
     assert [a.text() for a in again.recent_menu.actions()][0] == str(tmp_path)
+    again.session.shutdown()
 
 
-def test_latent_size_one_trains_and_explores(qtbot, window):
-    window.panel.latent_spin.setValue(1)
-    window.panel.epochs_spin.setValue(1)
-    with qtbot.waitSignal(window.training_finished, timeout=60000) as blocker:
-        window.start_training()
-    assert blocker.args[0] == "completed"
+def test_latent_size_one_trains_and_explores(qtbot, window, train):
+    window.panels["training"].latent_spin.setValue(1)
+    window.panels["training"].epochs_spin.setValue(1)
+    assert train(window).outcome == "completed"
     assert "Training complete — 1 epoch, test loss" in window.status_text()
-    window.explorer.on_clicked(0.7, 0.0)
-    assert window.image_panel.decoded.image() is not None
+    window.map_panel.click_at(0.7, 0.0)
+    assert window.panels["inspector"].decoded.image() is not None
 
 
 def test_folder_dialog_suggests_the_scanned_size(qtbot, tmp_path):
@@ -112,7 +112,7 @@ def test_folder_dialog_suggests_the_scanned_size(qtbot, tmp_path):
         assert w.toolTip()
 
 
-def test_divergence_is_reported_and_the_model_kept(qtbot, window, monkeypatch):
+def test_divergence_is_reported_and_the_model_kept(qtbot, window, monkeypatch, train):
     from engine import Trainer, TrainingDiverged
     real_run = Trainer.run
 
@@ -122,30 +122,29 @@ def test_divergence_is_reported_and_the_model_kept(qtbot, window, monkeypatch):
             if i == 5:
                 raise TrainingDiverged("the loss became NaN at epoch 1, batch 6")
     monkeypatch.setattr(Trainer, "run", run_then_diverge)
-    with qtbot.waitSignal(window.training_finished, timeout=30000) as blocker:
-        window.start_training()
-    assert blocker.args[0] == "diverged"
+    assert train(window).outcome == "diverged"
     assert "diverged" in window.status_text()
     assert window.findChild(QPushButton, "startButton").isEnabled()
-    window.explorer.on_clicked(0.0, 0.0)
-    assert window.image_panel.decoded.image() is not None
+    window.map_panel.click_at(0.0, 0.0)
+    assert window.panels["inspector"].decoded.image() is not None
 
 
 def test_a_broken_model_file_is_reported(qtbot, window, tmp_path):
     bad = tmp_path / "broken.npz"
     bad.write_bytes(b"PK\x03\x04 this is not a model")
-    assert not window.open_model(str(bad))
+    assert not window.commands.open_model(str(bad))
     assert "Could not open broken.npz" in window.status_text()
-    assert window.model is None
+    assert window.session.model is None
 
 
-def test_menu_actions_start_and_stop_a_run(qtbot, window):
+def test_menu_actions_start_and_stop_a_run(qtbot, window, train):
     from PyQt5.QtWidgets import QAction
-    window.panel.epochs_spin.setValue(50)
+    window.panels["training"].epochs_spin.setValue(50)
     start = window.findChild(QAction, "startAction")
     stop = window.findChild(QAction, "stopAction")
-    with qtbot.waitSignal(window.training_finished, timeout=30000) as blocker:
+
+    def start_then_stop():
         start.trigger()
-        qtbot.waitUntil(lambda: window.loss_plots.batches_plotted > 0, timeout=30000)
+        qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted > 0, timeout=30000)
         stop.trigger()
-    assert blocker.args[0] == "stopped"
+    assert train(window, start_then_stop).outcome == "stopped"

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QPushButton
+from PyQt5.QtWidgets import QListWidget, QPushButton
 
 
 @pytest.fixture(autouse=True)
@@ -31,35 +31,45 @@ def make_folder(root, n_per_class=30, size=(20, 16)):
     return root
 
 
-def test_load_folder_and_train_one_epoch(qtbot, window, tmp_path):
+def _load(qtbot, win, path, **options):
+    """Load a folder through the window's commands and wait until it is a data set."""
+    with qtbot.waitSignal(win.commands.folder_loaded, timeout=30000):
+        assert win.commands.load_folder(str(path), **options)
+
+
+def _fail(qtbot, win, path, **options):
+    with qtbot.waitSignal(win.commands.folder_failed, timeout=30000) as blocker:
+        win.commands.load_folder(str(path), **options)
+    return blocker.args
+
+
+def test_load_folder_and_train_one_epoch(qtbot, window, tmp_path, train):
+    s = window.session
     folder = make_folder(tmp_path / "shapes")
-    with qtbot.waitSignal(window.dataset_changed, timeout=30000):
-        window.load_folder_now(str(folder), image_size=(16, 20), invert=None, test_fraction=0.2)
-    ds = window.dataset
+    _load(qtbot, window, folder, image_size=(16, 20), invert=None, test_fraction=0.2)
+    ds = s.dataset
     assert ds.image_shape == (16, 20)
     assert len(ds.x_train) + len(ds.x_test) == 60
     assert ds.x_train.mean() < 0.5                        # auto-inverted: bright ink on dark
-    status = window.status_text()
-    assert "60 images loaded, 1 skipped" in status
+    assert "60 images loaded, 1 skipped" in window.status_text()
     assert window.details_button.isVisible()
-    assert window._last_skipped[0][0].endswith("broken.png")
-    assert window.panel.dataset_combo.currentText() == "shapes"
+    assert window.commands.last_skipped[0][0].endswith("broken.png")
+    assert window.panels["training"].dataset_combo.currentText() == "shapes"
     # gallery thumbnails and draw pad at the folder's shape
-    assert window.gallery.count() == min(40, len(ds.x_test))
-    assert window.draw_pad.image_shape == (16, 20)
-    assert window.draw_pad.image().shape == (320,)
+    assert window.findChild(QListWidget, "gallery").count() == min(40, len(ds.x_test))
+    pad = window.panels["draw"].canvas
+    assert pad.image_shape == (16, 20) and pad.image().shape == (320,)
 
-    window.panel.epochs_spin.setValue(1)
-    window.panel.batch_spin.setValue(16)
-    with qtbot.waitSignal(window.training_finished, timeout=30000) as blocker:
-        qtbot.mouseClick(window.findChild(QPushButton, "startButton"), Qt.LeftButton)
-    assert blocker.args[0] == "completed"
-    assert window.loss_plots.epochs_plotted == 1
-    assert window.model.config.image_shape == (16, 20)
-    window.explorer.on_clicked(0.0, 0.0)
-    assert window.image_panel.decoded.image().shape == (16, 20)
-    window.explorer.show_test_image(0)
-    assert window.image_panel.reconstruction.image().shape == (16, 20)
+    window.panels["training"].epochs_spin.setValue(1)
+    window.panels["training"].batch_spin.setValue(16)
+    assert train(window, lambda: qtbot.mouseClick(window.findChild(QPushButton, "startButton"),
+                                                  Qt.LeftButton)).outcome == "completed"
+    assert window.panels["loss"].epochs_plotted == 1
+    assert s.model.config.image_shape == (16, 20)
+    window.map_panel.click_at(0.0, 0.0)
+    assert window.panels["inspector"].decoded.image().shape == (16, 20)
+    s.drop_test_image(0)
+    assert window.panels["inspector"].reconstruction.image().shape == (16, 20)
 
 
 def test_unlabelled_folder_scatters_in_one_colour(qtbot, window, tmp_path):
@@ -68,48 +78,44 @@ def test_unlabelled_folder_scatters_in_one_colour(qtbot, window, tmp_path):
     rng = np.random.default_rng(1)
     for i in range(12):
         Image.fromarray(rng.integers(0, 255, (12, 12), dtype=np.uint8)).save(root / f"{i}.png")
-    with qtbot.waitSignal(window.dataset_changed, timeout=30000):
-        window.load_folder_now(str(root), image_size=(12, 12), test_fraction=0.25)
-    assert not window.dataset.labelled
-    assert window.latent_view.n_colours == 1
+    _load(qtbot, window, root, image_size=(12, 12), test_fraction=0.25)
+    assert not window.session.dataset.labelled
+    assert window.map_panel.view.n_colours == 1
     assert "12 images loaded" in window.status_text()
 
 
 def test_failed_load_keeps_the_previous_data(qtbot, window, tmp_path):
-    before = window.dataset
+    before = window.session.dataset
     empty = tmp_path / "empty"
     empty.mkdir()
-    with qtbot.waitSignal(window.folders.failed, timeout=30000):
-        window.load_folder_now(str(empty))
-    assert window.dataset is before
+    _fail(qtbot, window, empty)
+    assert window.session.dataset is before
     assert "Could not load empty" in window.status_text()
     assert "stays loaded" in window.status_text()
 
 
-
 def test_folder_without_readable_images_lists_why_and_keeps_the_data(qtbot, window, tmp_path):
-    before = window.dataset
+    before = window.session.dataset
     junk = tmp_path / "junk"
     junk.mkdir()
     (junk / "a.png").write_text("text, not a PNG")
     (junk / "b.jpg").write_bytes(b"")
-    with qtbot.waitSignal(window.folders.failed, timeout=30000) as blocker:
-        window.load_folder_now(str(junk))
-    assert blocker.args[2] == [("a.png", "not an image"), ("b.jpg", "zero-byte file")]
-    assert window.dataset is before
+    _, message, skipped = _fail(qtbot, window, junk)
+    assert skipped == [("a.png", "not an image"), ("b.jpg", "zero-byte file")]
+    assert window.session.dataset is before
     assert "no readable image" in window.status_text() and "stays loaded" in window.status_text()
     assert window.details_button.isVisible()
-    assert window._last_skipped == blocker.args[2]
+    assert window.commands.last_skipped == skipped
 
 
 def test_cancel_keeps_the_previous_data(qtbot, window, tmp_path):
-    before = window.dataset
+    before = window.session.dataset
     folder = make_folder(tmp_path / "shapes", n_per_class=5)
-    with qtbot.waitSignal(window.folders.failed, timeout=30000) as blocker:
-        window.load_folder_now(str(folder))
-        window.folders.cancel()
+    with qtbot.waitSignal(window.commands.folder_failed, timeout=30000) as blocker:
+        window.commands.load_folder(str(folder))
+        window.commands.cancel_load()
     assert blocker.args[1] == "cancelled"
-    assert window.dataset is before
+    assert window.session.dataset is before
 
 
 def test_skipped_files_dialog_lists_each_file_and_why(qtbot):
@@ -123,26 +129,27 @@ def test_skipped_files_dialog_lists_each_file_and_why(qtbot):
 
 def test_a_model_brings_back_the_folder_it_was_trained_on(qtbot, window, tmp_path):
     from engine import Trainer, TrainConfig, VAE, VAEConfig, load_folder, save_model
+    s = window.session
     folder = make_folder(tmp_path / "shapes")
     data = load_folder(folder, image_size=(12, 15), test_fraction=0.25).dataset
     trainer = Trainer(VAE(VAEConfig(image_shape=(12, 15), hidden=(16,))), data, TrainConfig(epochs=1))
     for _ in trainer.run():
         pass
     save_model(tmp_path / "shapes.npz", trainer.model, trainer)
-    assert window.dataset.image_shape == (28, 28)
+    assert s.dataset.image_shape == (28, 28)
 
-    with qtbot.waitSignal(window.model_changed, timeout=30000):
-        assert not window.open_model(str(tmp_path / "shapes.npz"))  # scripted: takes "Load shapes"
-    assert window.dataset.image_shape == (12, 15)
-    assert len(window.dataset.x_test) == 15                          # the recorded 25% split
-    assert window.model_file.dataset_source == str(folder.resolve())
-    assert window.explorer.dataset is window.dataset
+    with qtbot.waitSignal(s.model_changed, timeout=30000):
+        assert not window.commands.open_model(str(tmp_path / "shapes.npz"))  # scripted: takes "Load shapes"
+    assert s.dataset.image_shape == (12, 15)
+    assert len(s.dataset.x_test) == 15                          # the recorded 25% split
+    assert s.model_file.dataset_source == str(folder.resolve())
+    assert s.snapshot.codes is not None and len(s.snapshot.codes) == 15
 
     # Opened again: the folder is already loaded at that size, so the window switches to it.
-    window.use_mnist()
-    count = window.panel.dataset_combo.count()
-    assert window.open_model(str(tmp_path / "shapes.npz"))
-    assert window.panel.dataset_combo.count() == count and window.dataset.image_shape == (12, 15)
+    window.commands.use_mnist()
+    count = len(s.datasets)
+    assert window.commands.open_model(str(tmp_path / "shapes.npz"))
+    assert len(s.datasets) == count and s.dataset.image_shape == (12, 15)
 
 
 def test_a_failed_data_switch_leaves_no_model_waiting(qtbot, window, tmp_path):
@@ -152,20 +159,23 @@ def test_a_failed_data_switch_leaves_no_model_waiting(qtbot, window, tmp_path):
     save_model(tmp_path / "shapes.npz", VAE(VAEConfig(image_shape=(12, 15), hidden=(8,))), dataset=data)
     for png in folder.rglob("*.png"):
         png.write_bytes(b"")                                          # the folder is now unreadable
-    assert not window.open_model(str(tmp_path / "shapes.npz"))      # scripted: takes "Load shapes"
-    assert window._pending_model is not None and window.folders.busy
-    qtbot.waitUntil(lambda: not window.folders.busy, timeout=30000)
+    with qtbot.waitSignal(window.commands.folder_failed, timeout=30000):
+        assert not window.commands.open_model(str(tmp_path / "shapes.npz"))   # scripted: takes "Load shapes"
+        assert window.commands.busy
     assert "Could not load shapes" in window.status_text()
-    assert window._pending_model is None
-    assert window.dataset.image_shape == (28, 28)
+    _load(qtbot, window, make_folder(tmp_path / "other", size=(15, 12)), image_size=(12, 15))
+    assert window.session.model is None                              # the model did not wait for this one
 
 
-def test_save_suggests_a_file_name_without_the_folder_names_slash(qtbot, window, tmp_path, monkeypatch):
+def test_save_suggests_the_name_of_the_data_the_model_was_trained_on(qtbot, window, monkeypatch):
     from PyQt5.QtWidgets import QFileDialog
-    from engine import VAE, VAEConfig
-    window.add_dataset("faces", window.dataset.subset(100, 20), None)
-    window.dataset.name = "frey_faces/images"
-    window.model = VAE(VAEConfig(hidden=(8,)))
+    from engine import Trainer, TrainConfig, VAE, VAEConfig
+    s = window.session
+    faces = s.dataset.subset(100, 20)
+    faces.name = "frey_faces/images"             # a folder-derived name: its slash is no path here
+    model = VAE(VAEConfig(hidden=(8,)))
+    s.set_model(model, trainer=Trainer(model, faces, TrainConfig(epochs=1)))
+    s.add_dataset("other", s.dataset.subset(50, 10), None)     # the data loaded now is another one
     suggested = []
 
     def cancelled_dialog(parent, title, start, filt):
@@ -173,5 +183,20 @@ def test_save_suggests_a_file_name_without_the_folder_names_slash(qtbot, window,
         return "", ""
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", cancelled_dialog)
-    window.save_model(ask=True)
+    window.commands.save_model(ask=True)
     assert suggested and suggested[0].endswith("vae_frey_faces_images_z2.npz")
+
+
+def test_opening_the_same_folder_again_replaces_its_entry(qtbot, window, tmp_path):
+    """Issue 8, item 3: one entry per folder in the chooser; a reload replaces the old copy."""
+    import gc
+    import weakref
+    folder = make_folder(tmp_path / "shapes", n_per_class=6)
+    _load(qtbot, window, folder, image_size=(16, 20))
+    count = window.panels["training"].dataset_combo.count()
+    first = weakref.ref(window.session.dataset)
+    _load(qtbot, window, folder, image_size=(8, 10))             # the same folder, other options
+    gc.collect()
+    assert window.panels["training"].dataset_combo.count() == count
+    assert window.session.dataset.image_shape == (8, 10)
+    assert first() is None

@@ -1,8 +1,12 @@
-"""Latent size above 2: which two dimensions the map shows, and where the others are held."""
+"""Latent size above 2: which two dimensions the map shows, and where the others are held.
+
+Writes the plane into the session (two different dimensions: choosing the other axis's
+dimension swaps the two) and follows the session's plane, model and inputs.
+"""
 from __future__ import annotations
 
 import numpy as np
-from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QLabel, QPushButton, QScrollArea,
                              QSlider, QVBoxLayout, QWidget)
 
@@ -13,10 +17,9 @@ SLIDER_STEPS = 400
 class LatentDimsPanel(QWidget):
     """X / Y dimension choosers and one slider per other dimension."""
 
-    changed = pyqtSignal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.session = session
         self.setObjectName("latentDimsPanel")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -53,25 +56,27 @@ class LatentDimsPanel(QWidget):
         lay.addStretch(0)
         self._sliders: dict[int, QSlider] = {}
         self._value_labels: dict[int, QLabel] = {}
-        self._base = np.zeros(2)
-        self._last_code: np.ndarray | None = None
         self._building = False
-        self.x_combo.currentIndexChanged.connect(self._on_dims_changed)
-        self.y_combo.currentIndexChanged.connect(self._on_dims_changed)
+        self.latent_dim = 0
+        self._shown_dims: tuple[int, int] | None = None
+        self.x_combo.currentIndexChanged.connect(lambda i: self._on_combo(0, i))
+        self.y_combo.currentIndexChanged.connect(lambda i: self._on_combo(1, i))
         self.hold_combo.currentIndexChanged.connect(self._on_hold_changed)
-        self.set_latent_dim(2)
+        session.model_changed.connect(lambda _: self._rebuild())
+        session.plane_changed.connect(self._on_plane_changed)
+        session.inputs_changed.connect(self._follow_input)
+        session.snapshot_changed.connect(lambda _: self._follow_input())
+        self._rebuild()
 
-    # -- state -------------------------------------------------------------------------
-    def set_latent_dim(self, latent_dim: int) -> None:
+    # -- the session -> the controls ------------------------------------------------------------
+    def _rebuild(self) -> None:
+        """Combos for the model's latent size (the session has reset the plane)."""
+        latent_dim = self.session.latent_dim
         self._building = True
         self.latent_dim = latent_dim
-        self._base = np.zeros(latent_dim)
-        self._last_code = None
         for combo in (self.x_combo, self.y_combo):
             combo.clear()
             combo.addItems([f"z[{i}]" for i in range(latent_dim)])
-        self.x_combo.setCurrentIndex(0)
-        self.y_combo.setCurrentIndex(min(1, latent_dim - 1))
         enabled = latent_dim > 2
         for w in (self.x_combo, self.y_combo, self.hold_combo, self.reset_button):
             w.setEnabled(enabled)
@@ -80,22 +85,51 @@ class LatentDimsPanel(QWidget):
                           "The model has 2 latent dimensions: the map shows all of them."
                           if latent_dim == 2 else "A 1-D latent space is shown against itself.")
         self._building = False
-        self._rebuild_sliders()
+        self._shown_dims = None
+        self._on_plane_changed()
 
-    def dims(self) -> tuple[int, int]:
-        return self.x_combo.currentIndex(), self.y_combo.currentIndex()
+    def _on_plane_changed(self) -> None:
+        s = self.session
+        if s.latent_dim != self.latent_dim:
+            return                                   # the model changes next: _rebuild follows
+        self._building = True
+        self.x_combo.setCurrentIndex(s.dims[0])
+        self.y_combo.setCurrentIndex(s.dims[1])
+        if s.dims != self._shown_dims:
+            self._rebuild_sliders()
+        base = s.base
+        for d, slider in self._sliders.items():
+            slider.setValue(self._to_slider(base[d]))
+            self._value_labels[d].setText(f"{base[d]:+.2f}")
+        self._building = False
 
-    def base(self) -> np.ndarray:
-        """(latent_dim,) code whose other dimensions the plane keeps."""
-        return self._base.copy()
+    def _follow_input(self) -> None:
+        """Holding at the last input: the plane passes through its posterior mean."""
+        s = self.session
+        item = s.input
+        if self.hold_combo.currentIndex() != 1 or item is None or s.explore_model is None \
+                or item.image.size != s.explore_model.config.input_dim:
+            return
+        s.set_plane(base=s.encode(item.image)[0])
 
-    def set_last_code(self, mu: np.ndarray) -> None:
-        """The posterior mean of the last dropped / drawn image; used when holding at it."""
-        self._last_code = np.asarray(mu, float).copy()
-        if self.hold_combo.currentIndex() == 1:
-            self._set_base(self._last_code)
+    # -- the controls -> the session ------------------------------------------------------------
+    def _on_combo(self, axis: int, index: int) -> None:
+        """A dimension chosen for one axis; the other axis's dimension swaps in if they clash."""
+        if self._building or index < 0:
+            return
+        dims = list(self.session.dims)
+        other = 1 - axis
+        if index == dims[other]:
+            dims[other] = dims[axis]
+        dims[axis] = index
+        self.session.set_plane(dims=tuple(dims))
 
-    # -- internals -----------------------------------------------------------------------
+    def _on_hold_changed(self, index: int) -> None:
+        if index == 0:
+            self.session.set_plane(base=np.zeros(self.latent_dim))
+        else:
+            self._follow_input()
+
     def _rebuild_sliders(self) -> None:
         while self._grid.count():
             w = self._grid.takeAt(0).widget()
@@ -103,7 +137,8 @@ class LatentDimsPanel(QWidget):
                 w.deleteLater()
         self._sliders.clear()
         self._value_labels.clear()
-        dx, dy = self.dims()
+        dx, dy = self.session.dims
+        self._shown_dims = (dx, dy)
         row = 0
         for d in range(self.latent_dim):
             if d in (dx, dy):
@@ -113,8 +148,7 @@ class LatentDimsPanel(QWidget):
             s = QSlider(Qt.Horizontal, objectName=f"dimSlider{d}", minimum=-SLIDER_STEPS // 2,
                         maximum=SLIDER_STEPS // 2)
             s.setToolTip(f"Value at which latent dimension {d} is held for the map and clicks")
-            s.setValue(self._to_slider(self._base[d]))
-            val = QLabel(f"{self._base[d]:+.2f}")
+            val = QLabel("+0.00")
             val.setToolTip(f"The value z[{d}] is held at")
             val.setMinimumWidth(44)
             s.valueChanged.connect(lambda v, d=d: self._on_slider(d, v))
@@ -128,37 +162,17 @@ class LatentDimsPanel(QWidget):
     def _to_slider(v: float) -> int:
         return int(round(np.clip(v, -SLIDER_RANGE, SLIDER_RANGE) / SLIDER_RANGE * SLIDER_STEPS / 2))
 
-    def _set_base(self, code: np.ndarray) -> None:
-        code = np.asarray(code, float)
-        if code.shape == self._base.shape and np.array_equal(code, self._base):
-            return                      # unchanged: no redraw (and no feedback loop)
-        self._base = code.copy()
-        self._building = True
-        for d, s in self._sliders.items():
-            s.setValue(self._to_slider(self._base[d]))
-            self._value_labels[d].setText(f"{self._base[d]:+.2f}")
-        self._building = False
-        self.changed.emit()
+    def slider_values(self) -> dict[int, float]:
+        """{dimension: held value} as the sliders show them."""
+        return {d: s.value() / (SLIDER_STEPS / 2) * SLIDER_RANGE for d, s in self._sliders.items()}
 
     def _on_slider(self, d: int, v: int) -> None:
         if self._building:
             return
-        self._base[d] = v / (SLIDER_STEPS / 2) * SLIDER_RANGE
-        self._value_labels[d].setText(f"{self._base[d]:+.2f}")
-        self.changed.emit()
-
-    def _on_dims_changed(self) -> None:
-        if self._building:
-            return
-        self._rebuild_sliders()
-        self.changed.emit()
-
-    def _on_hold_changed(self, i: int) -> None:
-        if i == 1 and self._last_code is not None:
-            self._set_base(self._last_code)
-        elif i == 0:
-            self._set_base(np.zeros(self.latent_dim))
+        base = self.session.base
+        base[d] = v / (SLIDER_STEPS / 2) * SLIDER_RANGE
+        self.session.set_plane(base=base)
 
     def _on_reset(self) -> None:
         self.hold_combo.setCurrentIndex(0)
-        self._set_base(np.zeros(self.latent_dim))
+        self.session.set_plane(base=np.zeros(self.latent_dim))

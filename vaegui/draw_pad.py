@@ -62,9 +62,6 @@ class DrawCanvas(QWidget):
         small = big.reshape(h, s, w, s).mean(axis=(1, 3), dtype=np.float32) / 255.0
         return small.reshape(-1).astype(np.float32)
 
-    def is_blank(self) -> bool:
-        return not self.image().any()
-
     def stroke(self, points: list[tuple[float, float]], erase: bool = False) -> None:
         """Draw a polyline given in relative canvas coordinates (0..1, 0..1), then emit."""
         cw, ch = self._canvas.width(), self._canvas.height()
@@ -140,10 +137,11 @@ class DrawCanvas(QWidget):
 
 
 class DrawPadPanel(QWidget):
-    """DrawCanvas with Clear and a pen-width spin box."""
+    """DrawCanvas with Clear and a pen-width spin box; the drawing goes to the session."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.session = session
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         self.canvas = DrawCanvas()
@@ -162,3 +160,12 @@ class DrawPadPanel(QWidget):
         row.addWidget(self.width_spin)
         row.addStretch(1)
         lay.addLayout(row)
+        self.canvas.drawing_changed.connect(session.set_drawing)
+        session.dataset_changed.connect(lambda _: self._fit_shape())
+        session.model_changed.connect(lambda _: self._fit_shape())
+
+    def _fit_shape(self) -> None:
+        """A blank canvas at the shape the session's images have now."""
+        shape = tuple(self.session.image_shape)[:2]
+        if shape != self.canvas.image_shape or self.session.drawing is None:
+            self.canvas.set_image_shape(shape)

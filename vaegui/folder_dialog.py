@@ -1,23 +1,12 @@
-"""Loading a folder of the user's images: the options dialog, the load worker with progress
-and Cancel, and the list of skipped files.
-
-FolderLoader runs engine.load_folder in a QThread (the superqt wiring from worker.py),
-shows a QProgressDialog whose Cancel makes the loader's `cancelled()` callback return True,
-and emits `loaded(path, FolderLoad)` or `failed(path, message, skipped)`. A failed or cancelled
-load changes nothing: the window keeps its data set.
-"""
+"""Dialogs of folder loading: the options (folder, resolution, invert, test fraction) and the
+list of skipped files. The load itself runs in the session's worker pool (commands.py)."""
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
-from PyQt5.QtCore import QObject, Qt, pyqtSignal, pyqtSlot
+from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
                              QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                             QProgressDialog, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
-                             QVBoxLayout, QWidget)
-
-from .worker import start_in_thread
+                             QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                             QWidget)
 
 INVERT_CHOICES = {"auto": None, "on": True, "off": False}
 
@@ -125,131 +114,6 @@ class FolderOptionsDialog(QDialog):
         """(path, (height, width), invert, test_fraction)."""
         return (self.path_edit.text().strip(), (self.height_spin.value(), self.width_spin.value()),
                 INVERT_CHOICES[self.invert_combo.currentText()], self.test_spin.value())
-
-
-class FolderLoadWorker(QObject):
-    """Calls load_folder in its thread; progress and cancel through callbacks."""
-
-    progress = pyqtSignal(int, int)
-    loaded = pyqtSignal(object)
-    failed = pyqtSignal(str, object)   # message, [(path, reason)] of the files skipped
-    finished = pyqtSignal()
-
-    def __init__(self, path: str, image_size, invert, test_fraction: float) -> None:
-        super().__init__()
-        self.args = (path, image_size, invert, test_fraction)
-        self._cancel = threading.Event()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    @pyqtSlot()
-    def run(self) -> None:
-        from engine import EngineError
-        from engine import LoadCancelled, TooFewImages, load_folder
-        path, size, invert, frac = self.args
-        try:
-            result = load_folder(path, image_size=size, invert=invert, test_fraction=frac,
-                                 progress=lambda done, total: self.progress.emit(int(done), int(total)),
-                                 cancelled=self._cancel.is_set)
-            self.loaded.emit(result)
-        except LoadCancelled:
-            self.failed.emit("cancelled", [])
-        except TooFewImages as exc:  # the details dialog lists why each file was left out
-            self.failed.emit(str(exc), list(exc.skipped))
-        except (EngineError, OSError) as exc:
-            self.failed.emit(str(exc), [])
-        except Exception as exc:  # noqa: BLE001 - shown in a message box, never a crash
-            self.failed.emit(f"{type(exc).__name__}: {exc}", [])
-        finally:
-            self.finished.emit()
-
-
-class FolderLoader(QObject):
-    """One folder load at a time, with a progress dialog."""
-
-    loaded = pyqtSignal(str, object)
-    failed = pyqtSignal(str, str, object)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.worker: FolderLoadWorker | None = None
-        self.thread = None
-        self.progress_dialog: QProgressDialog | None = None
-        self._path = ""
-
-    @property
-    def busy(self) -> bool:
-        return self.worker is not None
-
-    def ask_and_load(self, parent: QWidget, path: str = "") -> None:
-        dlg = FolderOptionsDialog(path, parent)
-        if dlg.exec_() != QDialog.Accepted:
-            return
-        folder, size, invert, frac = dlg.options()
-        self.load(parent, folder, size, invert, frac)
-
-    def load(self, parent: QWidget, path: str, image_size=None, invert=None, test_fraction: float = 0.1) -> None:
-        if self.busy:
-            return
-        self._path = path
-        self.worker = FolderLoadWorker(path, image_size, invert, test_fraction)
-        dlg = QProgressDialog(f"Loading {Path(path).name}…", "Cancel", 0, 0, parent)
-        dlg.setObjectName("folderProgress")
-        cancel = QPushButton("Cancel", objectName="cancelLoadButton")
-        cancel.setToolTip("Stop loading; the current data set stays")
-        dlg.setCancelButton(cancel)
-        dlg.setWindowTitle("Loading images")
-        dlg.setWindowModality(Qt.WindowModal)
-        dlg.setMinimumDuration(300)
-        dlg.setAutoClose(False)
-        dlg.setAutoReset(False)
-        dlg.canceled.connect(self.worker.cancel)
-        self.progress_dialog = dlg
-        self.worker.progress.connect(self._on_progress)
-        self.worker.loaded.connect(self._on_loaded)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.finished.connect(self._on_finished)
-        self.thread = start_in_thread(self.worker, "folder-load")
-
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-
-    def _on_progress(self, done: int, total: int) -> None:
-        dlg = self.progress_dialog
-        if dlg is None:
-            return
-        dlg.setLabelText(f"Loading {Path(self._path).name}: {done:,} of {total:,} files")
-        dlg.setMaximum(max(total, 1))
-        dlg.setValue(done)   # a modal QProgressDialog processes events here: nothing after it
-
-    def _on_loaded(self, result) -> None:
-        self._close_dialog()
-        self.loaded.emit(self._path, result)
-
-    def _on_failed(self, message: str, skipped: list) -> None:
-        self._close_dialog()
-        self.failed.emit(self._path, message, skipped)
-
-    def _on_finished(self) -> None:
-        if self.thread is not None:
-            self.thread.wait(5000)
-        self.worker = None
-        self.thread = None
-
-    def _close_dialog(self) -> None:
-        if self.progress_dialog is not None:
-            self.progress_dialog.blockSignals(True)
-            self.progress_dialog.close()
-            self.progress_dialog.deleteLater()
-            self.progress_dialog = None
-
-    def shutdown(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-        if self.thread is not None:
-            self.thread.wait(5000)
 
 
 class SkippedDialog(QDialog):

@@ -12,7 +12,7 @@ from PyQt5.QtGui import QIcon
 from PyQt5.QtWidgets import (QAbstractItemView, QHBoxLayout, QListWidget, QListWidgetItem, QMenu,
                              QPushButton, QVBoxLayout, QWidget)
 
-from .images import to_pixmap
+from .images import as_image, to_pixmap
 from .latent_view import MIME_TEST_INDEX
 
 GALLERY_SIZE = 40
@@ -53,12 +53,6 @@ class GalleryList(QListWidget):
             md.setData(MIME_TEST_INDEX, str(int(items[0].data(Qt.UserRole))).encode())
         return md
 
-    def mime_for(self, index: int) -> QMimeData:
-        """The drag payload for one test-set index (what a drag of that thumbnail carries)."""
-        md = QMimeData()
-        md.setData(MIME_TEST_INDEX, str(int(index)).encode())
-        return md
-
     def indices(self) -> list[int]:
         return [self.item(i).data(Qt.UserRole) for i in range(self.count())]
 
@@ -78,12 +72,11 @@ class GalleryList(QListWidget):
 
 
 class GalleryPanel(QWidget):
-    """GalleryList plus Reshuffle and Interpolate buttons."""
+    """GalleryList plus Reshuffle and Interpolate buttons, showing the session's data set."""
 
-    interpolate_selected = pyqtSignal(int, int)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.session = session
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         self.list = GalleryList()
@@ -100,8 +93,33 @@ class GalleryPanel(QWidget):
         row.addStretch(1)
         lay.addLayout(row)
         self._images: np.ndarray | None = None
-        self._shape: tuple[int, int] = (28, 28)
+        self._shape: tuple = (28, 28)
         self._rng = np.random.default_rng(0)
+        self._from: tuple[int, int] | None = None   # (start 0 | end 1, index) waiting for the other end
+        self.list.show_requested.connect(session.drop_test_image)
+        self.list.interpolate_from.connect(lambda i: self._set_end(0, i))
+        self.list.interpolate_to.connect(lambda i: self._set_end(1, i))
+        session.dataset_changed.connect(self._on_dataset_changed)
+        self._on_dataset_changed(session.dataset)
+
+    def _on_dataset_changed(self, ds) -> None:
+        self._from = None
+        if ds is None:
+            self.set_images(None, (28, 28))
+        else:
+            self.set_images(ds.x_test, ds.image_shape)
+
+    def _set_end(self, which: int, index: int) -> None:
+        """Context menu: test image `index` starts (0) or ends (1) the path."""
+        if self._from is None or self._from[0] == which:
+            self._from = (which, index)
+            self.session.notify(f"Interpolation {'start' if which == 0 else 'end'}: test #{index}; "
+                                f"now choose the {'end' if which == 0 else 'start'}")
+            return
+        other = self._from[1]
+        self._from = None
+        i, j = (index, other) if which == 0 else (other, index)
+        self.session.path_between_test_images(i, j)
 
     def set_images(self, images: np.ndarray | None, image_shape: tuple[int, int]) -> None:
         """images: (n, H*W) test images in [0, 1] (None empties the gallery)."""
@@ -114,9 +132,8 @@ class GalleryPanel(QWidget):
             return
         n = min(GALLERY_SIZE, len(self._images))
         picks = np.sort(self._rng.choice(len(self._images), size=n, replace=False))
-        h, w = self._shape
         for idx in picks:
-            it = QListWidgetItem(QIcon(to_pixmap(self._images[idx].reshape(h, w), THUMB)), "")
+            it = QListWidgetItem(QIcon(to_pixmap(as_image(self._images[idx], self._shape), THUMB)), "")
             it.setData(Qt.UserRole, int(idx))
             it.setToolTip(f"Test image #{idx}")
             self.list.addItem(it)
@@ -124,4 +141,6 @@ class GalleryPanel(QWidget):
     def _on_interpolate(self) -> None:
         sel = self.list.selected_indices()
         if len(sel) >= 2:
-            self.interpolate_selected.emit(sel[0], sel[-1])
+            self.session.path_between_test_images(sel[0], sel[-1])
+        else:
+            self.session.notify("Select two gallery images (Ctrl+click) to interpolate between them")

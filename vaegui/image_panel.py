@@ -1,11 +1,15 @@
 """The inspector: the decoded image of the selected point, the hover preview, and an input
-beside its reconstruction (a dropped gallery image or the draw pad)."""
+beside its reconstruction (a dropped gallery image or the draw pad).
+
+A view of the session: it decodes and encodes with the session's explore model whenever the
+selection, the hover point, the inputs or the snapshot change.
+"""
 from __future__ import annotations
 
 import numpy as np
 from PyQt5.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
-from .images import ImageWidget
+from .images import ImageWidget, as_image
 
 
 def format_z(z: np.ndarray, limit: int = 6) -> str:
@@ -18,8 +22,9 @@ def format_z(z: np.ndarray, limit: int = 6) -> str:
 class ImagePanel(QWidget):
     """decodedImage (large), a hover preview, and originalImage | reconstructionImage."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.session = session
         self.setObjectName("imagePanel")
         self.setMinimumWidth(230)     # narrower, "Reconstruction" and the input's caption get cut
         g = QGridLayout(self)
@@ -57,6 +62,47 @@ class ImagePanel(QWidget):
         g.setRowStretch(0, 3)
         g.setRowStretch(1, 1)
         g.setRowStretch(3, 2)
+        session.selection_changed.connect(lambda _: self._show_selection())
+        session.hover_changed.connect(self._show_hover)
+        session.inputs_changed.connect(self._show_input)
+        session.snapshot_changed.connect(self._on_snapshot)
+        session.plane_changed.connect(self._show_input)
+        session.model_changed.connect(lambda _: self.clear())
+
+    # -- the session -> the images -------------------------------------------------------------
+    def _decode(self, z: np.ndarray) -> np.ndarray | None:
+        model = self.session.explore_model
+        if model is None or z is None or z.size != model.config.latent_dim:
+            return None
+        return as_image(model.decode(z[None, :])[0], model.config.image_shape)
+
+    def _on_snapshot(self, _snap) -> None:
+        self._show_selection()
+        self._show_input()
+
+    def _show_selection(self) -> None:
+        z = self.session.selected
+        img = self._decode(z)
+        if img is None:
+            self.clear_selection()
+        else:
+            self.show_decoded(img, z)
+
+    def _show_hover(self, z) -> None:
+        self.hover.set_image(self._decode(z))
+
+    def _show_input(self) -> None:
+        s = self.session
+        item, model = s.input, s.explore_model
+        if item is None or model is None or item.image.size != model.config.input_dim:
+            self.clear_input()
+            return
+        mu, logvar = s.encode(item.image)
+        recon = model.decode(mu[None, :])[0]
+        sigma = np.exp(0.5 * logvar)
+        text = "  ".join(f"z[{d}]: {mu[d]:+.2f} ± {sigma[d]:.2f}" for d in dict.fromkeys(s.dims))
+        shape = model.config.image_shape
+        self.show_pair(as_image(item.image, shape), as_image(recon, shape), item.caption, "posterior " + text)
 
     def show_decoded(self, img: np.ndarray, z: np.ndarray) -> None:
         self.decoded.set_image(img)
@@ -64,6 +110,7 @@ class ImagePanel(QWidget):
 
     def show_pair(self, original: np.ndarray, recon: np.ndarray, caption: str, posterior_text: str) -> None:
         self.original.set_caption(caption)
+        self.original.setToolTip(f"{caption}: a gallery image dropped on the map, or your drawing")
         self.original.set_image(original)
         self.reconstruction.set_image(recon)
         self.post_label.setText(posterior_text)

@@ -11,6 +11,14 @@ from PyQt5.QtGui import QColor, QImage, QPainter, QPixmap
 from PyQt5.QtWidgets import QSizePolicy, QWidget
 
 
+def as_image(flat: np.ndarray, image_shape) -> np.ndarray:
+    """A flattened image row -> (H, W) for grey images, (H, W, C) for colour ones."""
+    shape = tuple(image_shape)
+    if len(shape) == 2 or shape[2] == 1:
+        return flat.reshape(shape[0], shape[1])
+    return flat.reshape(shape)
+
+
 def to_uint8(img: np.ndarray) -> np.ndarray:
     """(H, W) float in [0, 1] -> (H, W) uint8, C-contiguous."""
     return np.ascontiguousarray(np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8))
@@ -57,6 +65,9 @@ class ImageWidget(QWidget):
 
     def image(self) -> np.ndarray | None:
         return self._array
+
+    def caption(self) -> str:
+        return self._caption
 
     def set_caption(self, text: str) -> None:
         self._caption = text

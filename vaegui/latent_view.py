@@ -182,6 +182,10 @@ class LatentView(pg.PlotWidget):
         for c, it in enumerate(self._class_items):
             it.setData(pos=self._scatter_points[order[bounds[c]:bounds[c + 1]]])
 
+    def points_per_class(self) -> list[int]:
+        """How many scatter points each class's colour shows."""
+        return [len(it.data) for it in self._class_items]
+
     def scatter_visible(self) -> bool:
         return self._scatter_on
 

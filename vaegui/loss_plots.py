@@ -53,10 +53,15 @@ class GrowingBuffer:
 
 
 class LossPlots(QWidget):
-    """Two stacked plots sharing the epoch axis: losses (lossPlot) and KL (klPlot)."""
+    """Two stacked plots sharing the epoch axis: losses (lossPlot) and KL (klPlot).
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    Listens to the session: a different model shows its history; a run's batches and epochs
+    stream in (placed after any partial epoch an earlier stop left, never over it).
+    """
+
+    def __init__(self, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.session = session
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
@@ -101,7 +106,7 @@ class LossPlots(QWidget):
         self._dirty = False
         self._redraw_cost_ms = REDRAW_MS * REDRAW_BUDGET
         self._redraw_timer = QTimer(self, interval=REDRAW_MS)
-        self._redraw_timer.timeout.connect(self._on_redraw_timer)
+        self._redraw_timer.timeout.connect(self.redraw_tick)
         self._redraw_timer.start()
         lp.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
         lp.getViewBox().sigStateChanged.connect(self._on_state_changed)
@@ -109,6 +114,20 @@ class LossPlots(QWidget):
             c.setDownsampling(auto=True, method="peak")
             c.setClipToView(True)
             c.setSkipFiniteCheck(True)
+        self._x_offset = 0.0
+        self._phase = "idle"
+        session.model_changed.connect(lambda _: self.show_history(session.history()))
+        session.training_changed.connect(self._on_training_changed)
+        session.batches_arrived.connect(lambda b: self.add_batches(b.chunk))
+        session.epoch_arrived.connect(self.add_epoch)
+
+    def _on_training_changed(self, state) -> None:
+        new_run, self._phase = self._phase == "idle" and state.running, state.phase
+        if new_run:
+            self._x_offset = state.x_offset
+            self.begin_run(state.first_epoch + state.x_offset, state.last_epoch + state.x_offset)
+        elif state.phase == "idle":
+            self.flush()
 
     def _on_manual_range(self, *_) -> None:
         self._auto_y = False
@@ -150,11 +169,17 @@ class LossPlots(QWidget):
                                            if self.batch_buf.n else first_epoch - 1)
         self.loss_plot.getViewBox().setXRange(x0, last_epoch, padding=0.02)
 
-    def _on_redraw_timer(self) -> None:
+    @property
+    def redraw_interval_ms(self) -> int:
+        """How often the batch curves are redrawn now (stretched when redraws are slow)."""
+        return self._redraw_timer.interval()
+
+    def redraw_tick(self) -> None:
+        """The redraw timer: draw what arrived, within the CPU budget."""
         if self._dirty:
             self._dirty = False
             start = time.thread_time()             # CPU time: what a redraw takes from training
-            self._redraw_batches()
+            self.draw_batches()
             for plot in (self.loss_plot, self.kl_plot):
                 plot.viewport().repaint()          # paint now, so its cost is measured
             cost_ms = 1000.0 * (time.thread_time() - start)
@@ -177,6 +202,7 @@ class LossPlots(QWidget):
         """chunk: (k, 4) rows [x in epochs, loss, recon, kl] of consecutive batches."""
         rows = np.empty((len(chunk), 7))
         rows[:, :4] = chunk
+        rows[:, 0] += self._x_offset
         ema = chunk[0, 1:4].copy() if self._ema is None else self._ema
         for i in range(len(chunk)):
             ema = ema + SMOOTHING * (chunk[i, 1:4] - ema)
@@ -189,9 +215,10 @@ class LossPlots(QWidget):
         """Draw any buffered batches now (end of a run, tests)."""
         if self._dirty:
             self._dirty = False
-            self._redraw_batches()
+            self.draw_batches()
 
-    def _redraw_batches(self) -> None:
+    def draw_batches(self) -> None:
+        """Put the buffered batch history on the curves."""
         v = self.batch_buf.view()
         x = v[:, 0]
         self.raw_curve.setData(x, v[:, 1])
@@ -203,7 +230,7 @@ class LossPlots(QWidget):
     def add_epoch(self, report) -> None:
         """An EpochReport: one point on the train and test loss curves."""
         self.flush()
-        self.epoch_buf.append(np.array([report.epoch, report.train_loss, report.test_loss]))
+        self.epoch_buf.append(np.array([report.epoch + self._x_offset, report.train_loss, report.test_loss]))
         self._redraw_epochs()
 
     def _redraw_epochs(self) -> None:
@@ -215,6 +242,7 @@ class LossPlots(QWidget):
     def show_history(self, history) -> None:
         """Epoch-level curves of a loaded model (no batch history is stored in a model file)."""
         self.clear()
+        self._x_offset = 0.0
         self.loss_plot.getViewBox().enableAutoRange(x=True)
         for r in history:
             self.epoch_buf.append(np.array([r.epoch, r.train_loss, r.test_loss]))

@@ -1,16 +1,18 @@
 """The training panel: data set, architecture and optimiser settings, Start / Pause / Stop and progress.
 
-The panel only collects settings and shows progress; MainWindow builds the model and the
-worker from `vae_config()` / `train_config()` when `start_requested` fires.
+It writes intent into the session (start, pause, resume, stop, the data set chosen) and shows
+what the session says: the data sets, the training state and the batches as they arrive.
 """
 from __future__ import annotations
 
 import time
 
-from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
-                             QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout,
-                             QWidget)
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QScrollArea,
+                             QLabel, QLineEdit, QProgressBar, QPushButton, QSizePolicy, QSpinBox,
+                             QVBoxLayout, QWidget)
+
+from .elided_label import ElidedLabel
 
 DEFAULT_EPOCHS = 20       # a full MNIST run of the default model takes about a minute here (~2.5-3 s an epoch)
 DEFAULT_HIDDEN = "400"
@@ -36,24 +38,33 @@ def format_seconds(s: float) -> str:
 
 
 class TrainingPanel(QWidget):
-    """Settings and controls for one training run."""
+    """Settings and controls for one training run; the Start / Pause / Stop row and the
+    progress stay in view below the scrolling settings however short the window is."""
 
-    start_requested = pyqtSignal()
-    pause_toggled = pyqtSignal(bool)          # True = pause, False = resume
-    stop_requested = pyqtSignal()
-    dataset_selected = pyqtSignal(int)        # index in the dataset combo
     open_folder_requested = pyqtSignal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.session = session
         self.setObjectName("trainingPanel")
         outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        settings = QWidget()
+        inner = QVBoxLayout(settings)
+        scroll = QScrollArea(objectName="trainingSettingsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setWidget(settings)
+        outer.addWidget(scroll, 1)
 
         data_box = QGroupBox("Data")
         dl = QVBoxLayout(data_box)
         self.dataset_combo = QComboBox(objectName="datasetCombo")
         self.dataset_combo.setToolTip("The data set to train on and explore: the bundled MNIST or a folder you loaded")
-        self.dataset_combo.activated.connect(self.dataset_selected)
+        self.dataset_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.dataset_combo.setMinimumContentsLength(6)
+        self.dataset_combo.activated.connect(session.set_dataset)
         self.open_folder_button = QPushButton("Open folder…", objectName="openFolderButton")
         self.open_folder_button.setToolTip("Load a folder of your own images as a data set (Ctrl+Shift+O)")
         self.open_folder_button.clicked.connect(self.open_folder_requested)
@@ -63,9 +74,10 @@ class TrainingPanel(QWidget):
         dl.addLayout(row)
         self.dataset_info = QLabel("", objectName="datasetInfo")
         self.dataset_info.setWordWrap(True)
+        self.dataset_info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.dataset_info.setToolTip("Size, image shape and labels of the current data set")
         dl.addWidget(self.dataset_info)
-        outer.addWidget(data_box)
+        inner.addWidget(data_box)
 
         model_box = QGroupBox("Model")
         form = QFormLayout(model_box)
@@ -81,7 +93,7 @@ class TrainingPanel(QWidget):
         self.likelihood_combo.setToolTip("Pixel likelihood p(x|z): Bernoulli (binary cross-entropy) or "
                                          "Gaussian with a learnt per-pixel variance")
         form.addRow("Likelihood", self.likelihood_combo)
-        outer.addWidget(model_box)
+        inner.addWidget(model_box)
 
         train_box = QGroupBox("Training")
         tf = QFormLayout(train_box)
@@ -102,49 +114,61 @@ class TrainingPanel(QWidget):
         self.seed_spin = QSpinBox(objectName="seedSpin", minimum=0, maximum=2**31 - 1, value=0)
         self.seed_spin.setToolTip("Random seed for the initial weights, shuffling and z samples")
         tf.addRow("Seed", self.seed_spin)
-        outer.addWidget(train_box)
+        inner.addWidget(train_box)
         for f in (form, tf):             # hovering a field's name explains it too
-            for row in range(f.rowCount()):
-                label, field = f.itemAt(row, QFormLayout.LabelRole), f.itemAt(row, QFormLayout.FieldRole)
+            for r in range(f.rowCount()):
+                label, field = f.itemAt(r, QFormLayout.LabelRole), f.itemAt(r, QFormLayout.FieldRole)
                 if label is not None and field is not None:
                     label.widget().setToolTip(field.widget().toolTip())
-
         self.continue_check = QCheckBox("Continue the current model", objectName="continueCheck", enabled=False)
         self.continue_check.setToolTip("Start trains the current model for more epochs (same architecture, "
                                        "optimizer state kept) instead of a new one")
-        outer.addWidget(self.continue_check)
+        inner.addWidget(self.continue_check)
+        inner.addStretch(1)
+
+        footer = QVBoxLayout()              # never scrolls away
+        footer.setContentsMargins(9, 4, 9, 6)
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start", objectName="startButton")
-        self.start_button.setToolTip("Train a new model with these settings")
-        self.start_button.clicked.connect(self.start_requested)
+        self.start_button.setToolTip("Train a new model with these settings (Ctrl+Return)")
+        self.start_button.clicked.connect(self.start)
         self.pause_button = QPushButton("Pause", objectName="pauseButton", checkable=True, enabled=False)
         self.pause_button.setToolTip("Pause training after the current batch (the explorer works while paused); "
                                      "press again to resume")
-        self.pause_button.toggled.connect(self._on_pause_toggled)
+        self.pause_button.clicked.connect(self._on_pause_clicked)
         self.stop_button = QPushButton("Stop", objectName="stopButton", enabled=False)
         self.stop_button.setToolTip("End training now; the model keeps what it has learnt so far")
-        self.stop_button.clicked.connect(self.stop_requested)
+        self.stop_button.clicked.connect(session.stop)
         for b in (self.start_button, self.pause_button, self.stop_button):
+            b.setMinimumWidth(20)
             buttons.addWidget(b)
-        outer.addLayout(buttons)
-
+        footer.addLayout(buttons)
         self.progress_bar = QProgressBar(objectName="progressBar", minimum=0, maximum=1, value=0)
         self.progress_bar.setToolTip("Progress of the current run: epoch and batch")
         self.progress_bar.setFormat("Ready")
-        outer.addWidget(self.progress_bar)
-        self.progress_label = QLabel("", objectName="progressLabel")
-        self.progress_label.setToolTip("Training speed and estimated time left")
-        outer.addWidget(self.progress_label)
-        outer.addStretch(1)
-        self._run_first_epoch = 1
+        self.progress_bar.setMinimumWidth(20)
+        footer.addWidget(self.progress_bar)
+        self.progress_label = ElidedLabel("", objectName="progressLabel")
+        self.progress_label.set_tip("Training speed, time elapsed and estimated time left")
+        footer.addWidget(self.progress_label)
+        outer.addLayout(footer)
         self._t0 = time.perf_counter()
         self._paused_at: float | None = None
+        self._bar_text = "Ready"
+        self._phase = "idle"
+
+        session.datasets_changed.connect(self._on_datasets_changed)
+        session.dataset_changed.connect(self._on_dataset_changed)
+        session.model_changed.connect(self._on_model_changed)
+        session.training_changed.connect(self._on_training_changed)
+        session.batches_arrived.connect(self._on_batches)
+        self._on_datasets_changed()
 
     # -- settings ----------------------------------------------------------------------
     def hidden_sizes(self) -> tuple[int, ...]:
         return parse_hidden(self.hidden_edit.text())
 
-    def vae_config(self, image_shape: tuple[int, int]):
+    def vae_config(self, image_shape: tuple):
         """The VAEConfig for these settings; raises ValueError / ConfigError on bad input."""
         from engine import VAEConfig
         return VAEConfig(image_shape=tuple(image_shape), hidden=self.hidden_sizes(),
@@ -166,68 +190,108 @@ class TrainingPanel(QWidget):
             self.beta_spin.setValue(train_config.beta)
             self.seed_spin.setValue(train_config.seed)
 
-    # -- state ---------------------------------------------------------------------------
-    def _on_pause_toggled(self, checked: bool) -> None:
-        self.pause_button.setText("Resume" if checked else "Pause")
-        self.pause_toggled.emit(checked)
+    # -- intent ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start: a new model with these settings, or more epochs of the current one."""
+        from engine import EngineError
+        s = self.session
+        if s.dataset is None or s.training.running:
+            return
+        try:
+            vcfg = self.vae_config(s.dataset.image_shape)
+            tcfg = self.train_config()
+        except (ValueError, EngineError) as exc:
+            s.notify(f"Cannot start: {exc}")
+            s.warn("Cannot start training", str(exc))
+            return
+        s.start_training(vcfg, tcfg, continue_run=self.continue_check.isChecked() and s.model is not None)
 
-    def set_running(self, running: bool) -> None:
-        """Enable the controls that make sense while a run is (not) in progress."""
+    def _on_pause_clicked(self, checked: bool) -> None:
+        if checked:
+            self.session.pause()
+        else:
+            self.session.resume()
+
+    # -- what the session says -------------------------------------------------------------
+    def _on_datasets_changed(self) -> None:
+        self.dataset_combo.blockSignals(True)
+        self.dataset_combo.clear()
+        for e in self.session.datasets:
+            self.dataset_combo.addItem(e.label)
+            self.dataset_combo.setItemData(self.dataset_combo.count() - 1,
+                                           e.folder or "the bundled MNIST", Qt.ToolTipRole)
+        self.dataset_combo.setCurrentIndex(self.session.dataset_index)
+        self.dataset_combo.blockSignals(False)
+
+    def _on_dataset_changed(self, ds) -> None:
+        from .commands import describe_dataset
+        self.dataset_combo.setCurrentIndex(self.session.dataset_index)
+        self.dataset_info.setText(describe_dataset(ds) if ds is not None else "")
+
+    def _on_model_changed(self, model) -> None:
+        """Another model: its settings, and none of the previous run's progress."""
+        mf = self.session.model_file
+        if mf is not None:
+            self.show_config(mf.model.config, mf.train_config)
+        self.continue_check.setEnabled(model is not None and not self.session.training.running)
+        if not self.session.training.running:
+            self._set_bar(0, 1, "Ready" if model is None or mf is None else
+                          f"Opened: {mf.epochs_done} epoch{'s' if mf.epochs_done != 1 else ''} trained")
+            self.progress_label.setText("")
+
+    def _set_bar(self, value: int, maximum: int, text: str) -> None:
+        self.progress_bar.setMaximum(max(1, maximum))
+        self.progress_bar.setValue(min(value, max(1, maximum)))
+        self._bar_text = text
+        self.progress_bar.setFormat(text)
+        self.progress_bar.setToolTip(f"{text}\n\nProgress of the current run: epoch and batch")
+
+    def _on_training_changed(self, state) -> None:
+        running = state.running
         for w in (self.start_button, self.dataset_combo, self.open_folder_button, self.hidden_edit,
                   self.latent_spin, self.likelihood_combo, self.epochs_spin, self.batch_spin,
                   self.lr_spin, self.beta_spin, self.seed_spin):
             w.setEnabled(not running)
-        if running:
-            self.continue_check.setEnabled(False)
-        self.pause_button.setEnabled(running)
-        self.stop_button.setEnabled(running)
-        if not running:
-            self.pause_button.blockSignals(True)
-            self.pause_button.setChecked(False)
-            self.pause_button.setText("Pause")
-            self.pause_button.blockSignals(False)
+        self.continue_check.setEnabled(not running and self.session.model is not None)
+        self.pause_button.setEnabled(state.phase in ("running", "pausing", "paused"))
+        self.stop_button.setEnabled(state.phase in ("running", "pausing", "paused"))
+        self.pause_button.setChecked(state.phase in ("pausing", "paused"))
+        self.pause_button.setText("Resume" if state.phase in ("pausing", "paused") else "Pause")
+        now = time.perf_counter()
+        new_run, self._phase = self._phase == "idle" and running, state.phase
+        if state.phase == "running" and self._paused_at is not None and not new_run:
+            self._t0 += now - self._paused_at         # time paused does not count towards the estimate
+            self._paused_at = None
+        if new_run:
+            self._t0, self._paused_at = now, None
+            total = (state.last_epoch - state.first_epoch + 1) * state.batches
+            self._set_bar(0, total, f"Starting epoch {state.first_epoch}…")
+            self.progress_label.setText("")
+        elif state.phase in ("pausing", "paused"):
+            if self._paused_at is None:
+                self._paused_at = now
+            self.progress_bar.setFormat(self._bar_text.split(" — ")[0] + " — paused")
+        elif state.phase == "running":
+            self.progress_bar.setFormat(self._bar_text.split(" — ")[0])
+        elif state.phase == "idle" and state.outcome:
+            elapsed = (self._paused_at or now) - self._t0
+            self._paused_at = None
+            self._set_bar(self.progress_bar.maximum(), self.progress_bar.maximum(),
+                          state.message.split(" — ")[0])
+            self.progress_label.setText(f"{format_seconds(elapsed)} elapsed")   # nothing left: no estimate
 
-    def begin_run(self, first_epoch: int, last_epoch: int, batches: int | None = None) -> None:
-        self._run_first_epoch = first_epoch
-        self._paused_at = None
-        self._t0 = time.perf_counter()
-        self.progress_bar.setMaximum(max(1, (last_epoch - first_epoch + 1) * (batches or 1)))
-        self.progress_bar.setValue(0)
-        self.progress_bar.setFormat(f"Starting epoch {first_epoch}…")
-        self.progress_label.setText("")
-
-    def show_progress(self, r) -> None:
-        """Update from a BatchReport."""
-        done_epochs = r.epoch - self._run_first_epoch
-        total = (r.epochs - self._run_first_epoch + 1) * r.batches
+    def _on_batches(self, batches) -> None:
+        r = batches.report
+        state = self.session.training
+        done_epochs = r.epoch - state.first_epoch
+        total = (r.epochs - state.first_epoch + 1) * r.batches
         done = done_epochs * r.batches + r.batch
-        if self.progress_bar.maximum() != total:
-            self.progress_bar.setMaximum(total)
-        self.progress_bar.setValue(min(done, total))
-        paused = " — paused" if self._paused_at is not None else ""
-        self.progress_bar.setFormat(f"Epoch {r.epoch}/{r.epochs} · batch {r.batch}/{r.batches}{paused}")
+        paused = " — paused" if state.phase in ("pausing", "paused") else ""
+        self._set_bar(done, total, f"Epoch {r.epoch}/{r.epochs} · batch {r.batch}/{r.batches}")
+        if paused:
+            self.progress_bar.setFormat(self._bar_text + paused)
         frac = done / total if total else 0.0
         elapsed = time.perf_counter() - self._t0
         left = elapsed * (1 - frac) / frac if frac > 0 else 0.0
         self.progress_label.setText(f"{r.samples_per_sec:,.0f} samples/s · {format_seconds(left)} left "
                                     f"· {format_seconds(elapsed)} elapsed")
-
-    def end_run(self, text: str) -> None:
-        """A run ended: the bar reads its maximum, Start is enabled again."""
-        self._paused_at = None
-        self.progress_bar.setValue(self.progress_bar.maximum())
-        self.progress_bar.setFormat(text)
-        self.set_running(False)
-
-    def set_paused_text(self, paused: bool) -> None:
-        """Mark the bar as paused; the time spent paused does not count towards the estimate."""
-        now = time.perf_counter()
-        if paused:
-            self._paused_at = now
-        elif self._paused_at is not None:
-            self._t0 += now - self._paused_at
-            self._paused_at = None
-        if paused:
-            self.progress_bar.setFormat(self.progress_bar.format().split(" — ")[0] + " — paused")
-        else:
-            self.progress_bar.setFormat(self.progress_bar.format().split(" — ")[0])
