@@ -19,6 +19,25 @@ from .config import VAEConfig
 from .errors import ConfigError, DataError
 
 
+def layer_shapes(config: VAEConfig) -> list[tuple[int, int]]:
+    """(n_in, n_out) of every Dense layer in params order, computed without allocating anything.
+
+    Encoder hidden layers, the encoder head (-> 2L: [mu | logvar]), decoder hidden layers, the
+    decoder output (-> D logits, or 2D: [mean logits | raw logvar] when the variance is learned).
+    """
+    L, D = config.latent_dim, config.input_dim
+    out_dim = 2 * D if config.learns_variance else D
+    enc_sizes = (D,) + config.hidden
+    dec_sizes = (L,) + config.decoder_sizes
+    shapes = list(zip(enc_sizes[:-1], enc_sizes[1:])) + [(enc_sizes[-1], 2 * L)]
+    return shapes + list(zip(dec_sizes[:-1], dec_sizes[1:])) + [(dec_sizes[-1], out_dim)]
+
+
+def param_count(config: VAEConfig) -> int:
+    """Number of weights and biases a model of this config holds, without building it."""
+    return sum(i * o + o for i, o in layer_shapes(config))
+
+
 @dataclass
 class Dense:
     """y = x @ W + b.  W (n_in, n_out) and b (n_out,) view the model's params, gW and gb its grads."""
@@ -47,13 +66,7 @@ class VAE:
     def __init__(self, config: VAEConfig, seed: int = 0, dtype: type = np.float32) -> None:
         self.config = config
         self.dtype = np.dtype(dtype)
-        L, D = config.latent_dim, config.input_dim
-        out_dim = 2 * D if config.learns_variance else D
-        enc_sizes = (D,) + config.hidden
-        dec_sizes = (L,) + config.decoder_sizes
-        shapes = list(zip(enc_sizes[:-1], enc_sizes[1:])) + [(enc_sizes[-1], 2 * L)]
-        shapes += list(zip(dec_sizes[:-1], dec_sizes[1:])) + [(dec_sizes[-1], out_dim)]
-        self._shapes = shapes
+        self._shapes = shapes = layer_shapes(config)
         total = sum(i * o + o for i, o in shapes)
         self.params = np.empty(total, self.dtype)
         self.grads = np.zeros(total, self.dtype)

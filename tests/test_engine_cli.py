@@ -61,7 +61,7 @@ def test_errors_are_one_line_without_traceback(tmp_path):
         (("train", "--lr", "-1", "--limit", 10), 1, "learning rate must be positive"),
         (("train", "--data", tmp_path / "nowhere"), 1, "no such file or folder"),
         (("evaluate", tmp_path / "absent.npz"), 1, "no such model file"),
-        (("evaluate", tmp_path / "junk.npz"), 1, "not a Latent Lab model"),
+        (("evaluate", tmp_path / "junk.npz"), 1, "a text file, not a model file"),
     ]
     for args, code, text in cases:
         run = engine(*args)
