@@ -12,16 +12,21 @@ from pathlib import Path
 
 import numpy as np
 
+from . import cli_checks as check
 from .config import ACTIVATIONS, LIKELIHOODS, OPTIMIZERS, TrainConfig, VAEConfig
 from .data import Dataset, load_dataset_with_report
-from .errors import EngineError
+from .errors import ConfigError, EngineError, TrainingDiverged
+from .export_data import export_dataset
+from .losses import VAR_FLOOR
 from .manifold import manifold_grid
-from .storage import ModelFile, load_model, save_model
+from .storage import FORMATS, ModelFile, load_model, save_model
+from .storage.layout import memory_shortfall
 from .threads import set_threads
 from .training import EpochReport, Trainer
 from .vae import VAE
 
 PROG = "python -m engine"
+MAX_GRID = 200          # images per side of `sample`: 200 x 28 pixels is already 5600 pixels wide
 JSON_KEYS = ("epoch", "train_loss", "test_loss", "recon", "kl", "epoch_seconds")
 
 
@@ -34,16 +39,6 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"{message} (see {self.prog} --help)")
 
 
-def _sizes(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected sizes like 400 or 512,256, got {text!r}") from None
-    if any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text!r}")
-    return sizes
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Train, evaluate and sample variational autoencoders (NumPy).")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -51,40 +46,49 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a VAE (or resume one) and optionally save it")
     t.add_argument("--data", default=None, help="'mnist' (bundled), or a folder of images / IDX files / "
                    ".npy arrays (default: mnist, or the resumed model's data set)")
-    t.add_argument("--hidden", type=_sizes, default=(400,), help="encoder hidden sizes, e.g. 400 or 512,256 (default 400)")
-    t.add_argument("--decoder-hidden", type=_sizes, default=None, help="decoder hidden sizes (default: mirror --hidden)")
-    t.add_argument("--latent", type=int, default=2, help="latent dimensions (default 2)")
+    t.add_argument("--hidden", type=check.sizes, default=(400,), help="encoder hidden sizes, e.g. 400 or 512,256 (default 400)")
+    t.add_argument("--decoder-hidden", type=check.sizes, default=None, help="decoder hidden sizes (default: mirror --hidden)")
+    t.add_argument("--latent", type=check.integer(1), default=2, help="latent dimensions (default 2)")
     t.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="hidden activation (default relu)")
     t.add_argument("--likelihood", choices=LIKELIHOODS, default="bernoulli", help="decoder likelihood (default bernoulli)")
-    t.add_argument("--variance", type=float, default=None,
-                   help="fixed pixel variance for --likelihood gaussian (default: learned per pixel)")
-    t.add_argument("--epochs", type=int, default=10, help="epochs to train (default 10; with --resume, epochs more)")
-    t.add_argument("--batch", type=int, default=128, help="minibatch size (default 128)")
-    t.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    t.add_argument("--variance", type=check.positive_number(VAR_FLOOR, 1e6, low_inclusive=True,
+                                                           why=" (the learned variance's floor)"), default=None,
+                   help=f"fixed pixel variance for --likelihood gaussian, at least {VAR_FLOOR:g} "
+                        "(default: learned per pixel)")
+    t.add_argument("--epochs", type=check.integer(1), default=10, help="epochs to train (default 10; with --resume, epochs more)")
+    t.add_argument("--batch", type=check.integer(1), default=128, help="minibatch size (default 128)")
+    t.add_argument("--lr", type=check.positive_number(), default=1e-3, help="learning rate (default 1e-3)")
     t.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="optimizer (default adam)")
-    t.add_argument("--beta", type=float, default=1.0, help="KL weight (default 1)")
-    t.add_argument("--warmup", type=int, default=0, help="epochs over which beta rises from 0 (default 0)")
-    t.add_argument("--seed", type=int, default=0, help="random seed for weights, shuffling and noise (default 0)")
-    t.add_argument("--threads", type=int, default=None,
+    t.add_argument("--beta", type=check.positive_number(low_inclusive=True), default=1.0, help="KL weight (default 1)")
+    t.add_argument("--warmup", type=check.integer(0), default=0, help="epochs over which beta rises from 0 (default 0)")
+    t.add_argument("--seed", type=check.integer(0, check.MAX_SEED), default=0,
+                   help="random seed for weights, shuffling and noise (default 0)")
+    t.add_argument("--threads", type=check.threads, default=None,
                    help="threads for the matrix products (default: one per core)")
-    t.add_argument("--limit", type=int, default=None, help="use only the first N training images (default: all)")
-    t.add_argument("--save", type=Path, default=None, help="write the model here (.npz); with --resume, default: the resumed file")
+    t.add_argument("--limit", type=check.integer(1), default=None, help="use only the first N training images (default: all)")
+    t.add_argument("--save", type=Path, default=None, help="write the model here (.npz or .safetensors); with --resume, default: the resumed file")
     t.add_argument("--resume", type=Path, default=None, help="continue training this model file")
     t.add_argument("--json", action="store_true", help="print one JSON object per epoch on stdout and nothing else")
 
     e = sub.add_parser("evaluate", help="test-set ELBO and importance-weighted log-likelihood of a model")
-    e.add_argument("model", type=Path, help="model file (.npz)")
+    e.add_argument("model", type=Path, help="model file (.npz or .safetensors)")
     e.add_argument("--data", default=None, help="data set (default: the one the model was trained on, if loadable)")
-    e.add_argument("--iw", type=int, default=100, help="importance samples K for the log p(x) estimate (default 100)")
-    e.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    e.add_argument("--threads", type=int, default=None, help="threads for the matrix products (default: one per core)")
+    e.add_argument("--iw", type=check.integer(1, 10000), default=100, help="importance samples K for the log p(x) estimate (default 100)")
+    e.add_argument("--seed", type=check.integer(0, check.MAX_SEED), default=0, help="random seed (default 0)")
+    e.add_argument("--threads", type=check.threads, default=None, help="threads for the matrix products (default: one per core)")
     e.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
-    s = sub.add_parser("sample", help="write the latent manifold (or prior samples) as a PNG grid")
-    s.add_argument("model", type=Path, help="model file (.npz)")
-    s.add_argument("--grid", type=int, default=20, help="images per side (default 20)")
-    s.add_argument("--out", type=Path, default=Path("grid.png"), help="PNG to write (default grid.png)")
-    s.add_argument("--seed", type=int, default=0, help="seed for prior samples when latent > 2 (default 0)")
+    s = sub.add_parser("sample", help="write the latent manifold (or prior samples) as an image grid")
+    s.add_argument("model", type=Path, help="model file (.npz or .safetensors)")
+    s.add_argument("--grid", type=check.integer(1, MAX_GRID), default=20, help="images per side (default 20)")
+    s.add_argument("--out", type=Path, default=Path("grid.png"),
+                   help="image to write: .png, .jpg, .bmp, .tif, .webp or .gif (default grid.png)")
+    s.add_argument("--seed", type=check.integer(0, check.MAX_SEED), default=0,
+                   help="seed for prior samples when latent > 2 (default 0)")
+
+    x = sub.add_parser("export-data", help="write a data set as the loader decodes it, as uint8 arrays in an .npz")
+    x.add_argument("data", help="'mnist', or a folder of images / IDX files / .npy arrays")
+    x.add_argument("out", type=Path, help=".npz to write: x_train, x_test (uint8), y_train, y_test, class_names")
     return p
 
 
@@ -113,6 +117,7 @@ class _ProgressBar:
 
     def __init__(self) -> None:
         self._last = 0.0
+        self.drawn = False          # a partly drawn line is on screen (no newline yet)
 
     def batch(self, r) -> None:
         now = time.monotonic()
@@ -123,24 +128,35 @@ class _ProgressBar:
         sys.stderr.write(f"\repoch {r.epoch}/{r.epochs} [{'#' * filled}{'.' * (30 - filled)}] "
                          f"{r.batch}/{r.batches} loss {r.loss:8.2f}  {r.samples_per_sec:,.0f} img/s ")
         sys.stderr.flush()
+        self.drawn = True
 
     def epoch(self, r: EpochReport) -> None:
         sys.stderr.write(f"\repoch {r.epoch}/{r.epochs}: train {r.train_loss:.2f}  test {r.test_loss:.2f} "
                          f"(recon {r.recon:.2f}, KL {r.kl:.2f})  {r.epoch_seconds:.2f} s{' ' * 20}\n")
+        self.drawn = False
 
 
 def _limit(data: Dataset, n: int | None) -> Dataset:
     return data.subset(n, len(data.x_test)) if n else data
 
 
+def _check_fits(vcfg: VAEConfig) -> None:
+    """Refuse an architecture whose training would not fit in the free memory, before allocating it."""
+    shortfall = memory_shortfall(vcfg)
+    if shortfall:
+        raise ConfigError(f"this architecture has {shortfall}; use smaller --hidden or --latent sizes")
+
+
 def cmd_train(a: argparse.Namespace) -> int:
+    save_to = a.save or a.resume
+    if save_to is not None and save_to.suffix.lower() not in FORMATS:    # before hours of training
+        raise CliError(f"--save {save_to}: a model file's name ends in .npz or .safetensors")
     if a.threads:
         set_threads(a.threads)
     if a.resume:
         saved = load_model(a.resume)
         data = _limit(_data_for(a.data, saved), a.limit)
         trainer = Trainer.resume(saved, data, epochs=a.epochs, threads=a.threads)
-        save_to = a.save or a.resume
     else:
         data = _limit(_data_for(a.data), a.limit)
         vcfg = VAEConfig(image_shape=data.image_shape, hidden=a.hidden, latent_dim=a.latent,
@@ -148,8 +164,8 @@ def cmd_train(a: argparse.Namespace) -> int:
                          likelihood=a.likelihood, output_variance=a.variance)
         tcfg = TrainConfig(epochs=a.epochs, batch_size=a.batch, lr=a.lr, optimizer=a.optimizer,
                            beta=a.beta, warmup_epochs=a.warmup, seed=a.seed)
+        _check_fits(vcfg)
         trainer = Trainer(VAE(vcfg, seed=a.seed), data, tcfg, threads=a.threads)
-        save_to = a.save
     bar = None if a.json else _ProgressBar()
     try:
         for report in trainer.run():
@@ -162,16 +178,46 @@ def cmd_train(a: argparse.Namespace) -> int:
                 bar.batch(report)
     except KeyboardInterrupt:
         trainer.stop()
-        print(f"\ninterrupted after {trainer.epochs_done} complete epochs", file=sys.stderr)
+        _end_line(bar)
+        print(f"interrupted after {trainer.epochs_done} complete epochs", file=sys.stderr)
         if save_to:
             save_model(save_to, trainer.model, trainer)
             print(f"saved {save_to}", file=sys.stderr)
         return 130
+    except TrainingDiverged as exc:
+        _end_line(bar)
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        if save_to:      # the weights are those of the last good step: worth keeping
+            _save_after_divergence(save_to, trainer)
+        return 1
     if save_to:
         save_model(save_to, trainer.model, trainer)
         if not a.json:
             print(f"saved {save_to}", file=sys.stderr)
     return 0
+
+
+def _save_after_divergence(path: Path, trainer: Trainer) -> None:
+    """Save the last good weights; Adam's moments may have overflowed on the way, and are then left
+    out (a resumed run starts the optimizer afresh) rather than saved as infinities."""
+    state = trainer.optimizer.state()
+    if all(np.all(np.isfinite(v)) for v in state.values()):
+        save_model(path, trainer.model, trainer)
+        note = ""
+    else:
+        data = trainer.data
+        fresh = ModelFile(trainer.model, trainer.config, trainer.history, data.name, data.image_shape,
+                          data.class_names, trainer.epochs_done, rng_state=trainer.rng.bit_generator.state)
+        save_model(path, trainer.model, dataset=data, source=fresh)
+        note = " (without the optimizer's state, which had overflowed)"
+    print(f"saved the last good weights ({trainer.epochs_done} complete epochs and the batches before "
+          f"the failure) to {path}{note}", file=sys.stderr)
+
+
+def _end_line(bar: "_ProgressBar | None") -> None:
+    """End the progress bar's line, so what follows starts on its own line."""
+    if bar is not None and bar.drawn:
+        sys.stderr.write("\n")
 
 
 def cmd_evaluate(a: argparse.Namespace) -> int:
@@ -199,23 +245,38 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
 def cmd_sample(a: argparse.Namespace) -> int:
     from PIL import Image
 
-    if a.grid < 1:
-        raise CliError("--grid must be at least 1")
+    try:
+        fmt = check.image_format(a.out)
+    except argparse.ArgumentTypeError as exc:
+        raise CliError(f"--out {exc}") from None
     saved = load_model(a.model)
     mosaic = manifold_grid(saved.model, a.grid, np.random.default_rng(a.seed))
     pixels = np.clip(np.rint(mosaic * 255.0), 0, 255).astype(np.uint8)
+    options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     try:
-        Image.fromarray(pixels, mode="L").save(a.out, format="PNG")
+        Image.fromarray(pixels, mode="L").save(a.out, format=fmt, **options)
     except OSError as exc:
         raise CliError(f"cannot write {a.out}: {exc.strerror or exc}") from None
-    print(f"wrote {a.out} ({pixels.shape[1]}x{pixels.shape[0]} pixels)", file=sys.stderr)
+    print(f"wrote {a.out} ({pixels.shape[1]}x{pixels.shape[0]} pixels, {fmt})", file=sys.stderr)
+    return 0
+
+
+def cmd_export_data(a: argparse.Namespace) -> int:
+    data, summary = load_dataset_with_report(a.data)
+    if summary:
+        print(summary, file=sys.stderr)
+    path = export_dataset(data, a.out)
+    labels = f", {len(data.class_names or [])} classes" if data.y_train is not None else ", unlabelled"
+    print(f"wrote {path}: {len(data.x_train):,} training and {len(data.x_test):,} test images of "
+          f"{data.name}{labels}", file=sys.stderr)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample}[args.command](args)
+        commands = {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample, "export-data": cmd_export_data}
+        return commands[args.command](args)
     except CliError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

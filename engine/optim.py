@@ -68,6 +68,10 @@ class Adam:
         flush = self.t % FLUSH_EVERY == 0
 
         def update(s: slice) -> None:
+            with np.errstate(over="ignore", invalid="ignore"):   # per thread; an overflow shows in the next loss
+                _update(s)
+
+        def _update(s: slice) -> None:
             p, g, m, w, t = self.params[s], self.grads[s], self.m[s], self.w[s], self._tmp[s]
             m *= b1
             m += g                               # m = b1 m + (1 - b1) g

@@ -58,7 +58,7 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     cases = [
         (("train", "--bogus"), 2, "unrecognized arguments"),
         (("train", "--hidden", "4,x"), 2, "sizes"),
-        (("train", "--lr", "-1", "--limit", 10), 1, "learning rate must be positive"),
+        (("train", "--lr", "-1", "--limit", 10), 2, "argument --lr: must be above 0"),
         (("train", "--data", tmp_path / "nowhere"), 1, "no such file or folder"),
         (("evaluate", tmp_path / "absent.npz"), 1, "no such model file"),
         (("evaluate", tmp_path / "junk.npz"), 1, "a text file, not a model file"),

@@ -93,13 +93,21 @@ def check_shapes(found: dict[str, tuple[tuple[int, ...], np.dtype]],
                                  f"{'an integer' if shape == () else 'floating-point numbers'}")
 
 
-def check_memory(config: VAEConfig) -> None:
-    """Refuse an architecture whose weights would not fit in the memory this machine has free."""
+def memory_shortfall(config: VAEConfig) -> str | None:
+    """Why a model of this architecture cannot be trained in the memory free now, or None if it can."""
     need = param_count(config) * BYTES_PER_PARAM
     free = available_memory()
-    if free is not None and need > free:
-        raise ModelFileError(f"its architecture has {param_count(config):,} weights, which need "
-                             f"{need / 2**30:.1f} GiB to train, but only {free / 2**30:.1f} GiB is free")
+    if free is None or need <= free:
+        return None
+    return (f"{param_count(config):,} weights, which need {need / 2**30:,.1f} GiB to train, "
+            f"but only {free / 2**30:.1f} GiB of memory is free")
+
+
+def check_memory(config: VAEConfig) -> None:
+    """Refuse a model file whose architecture would not fit in the memory this machine has free."""
+    shortfall = memory_shortfall(config)
+    if shortfall:
+        raise ModelFileError(f"its architecture has {shortfall}")
 
 
 def available_memory() -> int | None:
