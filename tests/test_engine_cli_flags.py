@@ -1,7 +1,5 @@
 """`python -m engine` flags: each bad value gets one line naming it; sample writes the format its
 name asks for; a diverged run's --save keeps the last good weights; export-data round-trips."""
-import os
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -51,8 +49,8 @@ def run(capsys, *args):
     (("evaluate", "m.npz", "--iw", "0"), "--iw"),
     (("evaluate", "m.npz", "--seed", "-3"), "--seed"),
 ], ids=lambda v: " ".join(v) if isinstance(v, tuple) else None)
-def test_each_out_of_range_flag_is_one_line_naming_it(capsys, tmp_path, args, flag):
-    os.chdir(tmp_path)
+def test_each_out_of_range_flag_is_one_line_naming_it(capsys, monkeypatch, tmp_path, args, flag):
+    monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, *args)
     assert code == 2, err
     assert err.count("\n") == 1 and flag in err and "Traceback" not in err, err

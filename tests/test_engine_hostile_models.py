@@ -80,6 +80,9 @@ HOSTILE = [
     (setter("dataset", "load_options", value={"image_size": [0, 99999999]}), "dataset.load_options.image_size"),
     (setter("dataset", "load_options", value={"test_fraction": 7}), "dataset.load_options.test_fraction"),
     (setter("model", "output_variance", value=float("nan")), "model.output_variance"),
+    (setter("setting_changes", value=[{"epoch": 1, "batch": 2, "batches": 3, "setting": "lr", "old": 1e-3,
+                                       "new": "fast"}]), "setting_changes[0].new"),
+    (setter("setting_changes", value="often"), "setting_changes"),
 ]
 
 
