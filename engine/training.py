@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 from .config import TrainConfig
 from .data import Dataset
 from .errors import ConfigError, TrainingDiverged
+from .limits import check_memory, training_bytes
 from .optim import make_optimizer
 from .parallel import default_workers
 from .vae import VAE
@@ -87,6 +88,9 @@ class Trainer:
             raise ConfigError(f"the model expects {model.config.image_shape[0]}x{model.config.image_shape[1]} "
                               f"images but {data.name} has {data.image_shape[0]}x{data.image_shape[1]}")
         self.model, self.data, self.config = model, data, config
+        converted = 0 if data.x_train.dtype == model.dtype else data.x_train.size * model.dtype.itemsize
+        check_memory(training_bytes(model.n_params, model.config.input_dim, [layer.W.shape[1] for layer in model.layers],
+                                    max(config.batch_size, EVAL_CHUNK), converted), "training this model", ConfigError)
         self.threads = threads or default_workers()
         self.optimizer = make_optimizer(config.optimizer, model.params, model.grads, config.lr, self.threads)
         self.rng = np.random.default_rng(config.seed)

@@ -17,6 +17,7 @@ import numpy as np
 from . import activations, losses
 from .config import VAEConfig
 from .errors import ConfigError, DataError
+from .limits import check_memory
 
 
 def layer_shapes(config: VAEConfig) -> list[tuple[int, int]]:
@@ -68,6 +69,7 @@ class VAE:
         self.dtype = np.dtype(dtype)
         self._shapes = shapes = layer_shapes(config)
         total = sum(i * o + o for i, o in shapes)
+        check_memory(2 * total * self.dtype.itemsize, f"a model of {total:,} weights", ConfigError)
         self.params = np.empty(total, self.dtype)
         self.grads = np.zeros(total, self.dtype)
         self._bind(self.layer_views(self.grads))

@@ -25,6 +25,7 @@ from .idx import load_idx_folder
 from ..errors import ConfigError, DataError, EngineError
 from .arrays import load_arrays
 from .cache import cache_key, cache_path, default_cache_dir, read_cache, write_cache
+from ..limits import MAX_SIDE
 from .scan import FolderScan, scan_folder
 from .splits import split_indices
 
@@ -37,7 +38,6 @@ SECONDS_PER_BYTE = 1 / 100e6
 CHUNK_BYTES = 4 * 1024 ** 2  # compressed input per task: bounds cancel latency on big photos
 CHUNK_MAX_FILES = 512
 PROGRESS_INTERVAL = 0.02  # seconds: at most ~50 progress calls a second
-MAX_SIDE = 512
 
 
 class LoadCancelled(EngineError):
@@ -66,11 +66,14 @@ class FolderLoad:
     inverted: bool = False
     kind: str = "images"
     seconds: float = 0.0
+    assumed: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        """One line for a status bar, e.g. "1,203 images loaded, 3 skipped"."""
+        """One line for a status bar, e.g. "1,203 images loaded, 3 skipped", with what was
+        assumed about the values, e.g. "; faces.npy: int32 values up to 40,000 read as 16-bit"."""
         text = f"{self.loaded:,} images loaded"
-        return text + (f", {len(self.skipped):,} skipped" if self.skipped else "")
+        text += f", {len(self.skipped):,} skipped" if self.skipped else ""
+        return "; ".join([text] + self.assumed)
 
     def details(self, limit: int | None = None) -> str:
         """One line per skipped file, "path: reason"; at most `limit` lines plus a count."""
@@ -119,7 +122,7 @@ def load_folder(path: str | Path, image_size: int | tuple[int, int] | None = Non
                          ds.image_shape, ds.class_names, ds.notes + ["inverted by request"])
         _record_source(ds, path, {"invert": bool(invert), "test_fraction": test_fraction, "seed": seed})
         return FolderLoad(ds, len(ds.x_train) + len(ds.x_test), inverted=bool(invert), kind=scan.kind,
-                          seconds=time.perf_counter() - start)
+                          seconds=time.perf_counter() - start, assumed=list(ds.notes))
     shape = _image_shape(image_size, scan.suggested_size)
     if not scan.files and not scan.skipped:
         raise DataError(f"{scan.path}: the folder is empty (hidden files are ignored)")

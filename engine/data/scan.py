@@ -12,7 +12,6 @@ whose images are merged and labelled by the class folders inside them.
 from __future__ import annotations
 
 import functools
-import gzip
 import os
 import zipfile
 from collections import Counter
@@ -23,7 +22,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from .idx import find_idx_files
+from .idx import find_idx_files, idx_header
 from ..errors import DataError
 
 ARRAY_EXTENSIONS = (".npy", ".npz")
@@ -292,14 +291,9 @@ def _npy_header_shape(f) -> tuple[int, ...]:
 
 
 def _idx_shape(path: Path) -> tuple[int, int] | None:
-    """(rows, cols) from an IDX header, reading only its first 16 bytes."""
+    """(rows, cols) from an IDX header, reading only the header."""
     try:
-        with open(path, "rb") as f:
-            gz = f.read(2) == b"\x1f\x8b"
-        with (gzip.open(path, "rb") if gz else open(path, "rb")) as f:
-            head = f.read(16)
-    except OSError:
+        shape, _ = idx_header(path)
+    except DataError:
         return None
-    if len(head) < 16 or head[3] != 3:
-        return None
-    return int.from_bytes(head[8:12], "big"), int.from_bytes(head[12:16], "big")
+    return (shape[1], shape[2]) if len(shape) == 3 else None
