@@ -25,12 +25,12 @@ from .planes import (PCAPlane, SlicePlane, aggregate_extent, pca_plane, plane_gr
 from .storage import ModelFile, load_model, save_model
 from .threads import set_threads
 from .timelapse import MapFrame, TimeLapse, make_map_frame, write_timelapse_gif
-from .training import BatchReport, EpochReport, SettingChange, Trainer
+from .training import BatchReport, EpochReport, PartialEpoch, SettingChange, Trainer
 from .traversal import Traversal, posterior_values, prior_values, traverse
 from .vae import VAE
 
 __all__ = [
-    "VAE", "VAEConfig", "TrainConfig", "Trainer", "BatchReport", "EpochReport", "SettingChange",
+    "VAE", "VAEConfig", "TrainConfig", "Trainer", "BatchReport", "EpochReport", "SettingChange", "PartialEpoch",
     "Dataset", "load_dataset", "load_dataset_with_report", "load_mnist", "load_idx_dataset", "load_idx_folder", "read_idx",
     "FolderLoad", "FolderScan", "folder_name", "load_folder", "scan_folder", "LoadCancelled", "TooFewImages",
     "ModelFile", "save_model", "load_model",

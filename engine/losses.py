@@ -111,12 +111,6 @@ def gaussian_nll(out: np.ndarray, x: np.ndarray, variance: float | None,
     return per_image
 
 
-def gaussian_logvar(raw: np.ndarray) -> np.ndarray:
-    """The decoder's per-pixel log-variance from its raw output (see gaussian_nll)."""
-    log_floor = math.log(VAR_FLOOR)
-    return log_floor + _softplus(raw - log_floor)
-
-
 def kl_divergence(mu: np.ndarray, logvar: np.ndarray, grad_mu: np.ndarray | None = None,
                   grad_logvar: np.ndarray | None = None, scale: float = 1.0) -> np.ndarray:
     """Per-image KL(N(mu, exp(logvar)) || N(0, I)) = -0.5 * sum(1 + logvar - mu^2 - exp(logvar)).

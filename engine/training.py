@@ -78,12 +78,36 @@ class SettingChange:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class PartialEpoch:
+    """An epoch cut short by a stop: its batches are in the weights but not in `history`."""
+
+    epoch: int            # 1-based epoch number it had
+    batches: int          # batches trained
+    of: int               # batches in a full epoch
+    train_loss: float     # mean over those batches, as trained
+    seconds: float        # their training time
+
+    @property
+    def fraction(self) -> float:
+        return self.batches / self.of
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 class Trainer:
-    """Trains a VAE on a Dataset; keeps the optimizer, RNG and loss history needed to resume."""
+    """Trains a VAE on a Dataset; keeps the optimizer, RNG and loss history needed to resume.
+
+    `partial` is the epoch in progress, or the one a stop cut short (None at an epoch's end);
+    a later run restarts that epoch from its first batch and moves it to `discarded`, so the
+    batches it trained stay on record (the weights kept them).
+    """
 
     def __init__(self, model: VAE, data: Dataset, config: TrainConfig,
                  history: list[EpochReport] | None = None, epochs_done: int = 0,
-                 threads: int | None = None, setting_changes: list[SettingChange] | None = None) -> None:
+                 threads: int | None = None, setting_changes: list[SettingChange] | None = None,
+                 partial: PartialEpoch | None = None, discarded: list[PartialEpoch] | None = None) -> None:
         if data.input_dim != model.config.input_dim:
             raise ConfigError(f"the model expects {model.config.image_shape[0]}x{model.config.image_shape[1]} "
                               f"images but {data.name} has {data.image_shape[0]}x{data.image_shape[1]}")
@@ -98,6 +122,8 @@ class Trainer:
         self.epochs_done = epochs_done
         self._stop = threading.Event()
         self.setting_changes: list[SettingChange] = list(setting_changes or [])
+        self.partial = partial
+        self.discarded: list[PartialEpoch] = list(discarded or [])
         self._pending: dict[str, float] = {}
         self._pending_lock = threading.Lock()
         self._x_train = data.x_train if data.x_train.dtype == model.dtype else data.x_train.astype(model.dtype)
@@ -109,12 +135,18 @@ class Trainer:
         if epochs is not None:
             cfg = TrainConfig(**{**cfg.to_dict(), "epochs": epochs})
         trainer = cls(saved.model, data, cfg, saved.history, saved.epochs_done, threads,
-                      saved.setting_changes)
+                      saved.setting_changes, saved.partial_epoch, saved.discarded_epochs)
         if saved.optimizer_state is not None and saved.optimizer_name == cfg.optimizer:
             trainer.optimizer.load_state(saved.optimizer_state)
         if saved.rng_state is not None:
             trainer.rng.bit_generator.state = saved.rng_state
         return trainer
+
+    @property
+    def epochs_trained(self) -> float:
+        """Epochs of training in the weights: complete ones plus every partial epoch's fraction."""
+        partial = self.partial.fraction if self.partial is not None else 0.0
+        return self.epochs_done + partial + sum(p.fraction for p in self.discarded)
 
     def stop(self) -> None:
         """Ask run() to return before its next batch; safe from any thread."""
@@ -162,6 +194,9 @@ class Trainer:
         those of the last good step (the bad step is never applied).
         """
         self._stop.clear()
+        if self.partial is not None:          # a stop cut that epoch short: it starts again
+            self.discarded.append(self.partial)
+            self.partial = None
         cfg, model, opt = self.config, self.model, self.optimizer
         x = self._x_train
         n, B, L = len(x), min(cfg.batch_size, len(x)), model.config.latent_dim
@@ -192,11 +227,13 @@ class Trainer:
                     busy += time.perf_counter() - start
                     seen += len(idx)
                     loss_sum += (recon + kl) * len(idx)
+                    self.partial = PartialEpoch(epoch, b + 1, batches, loss_sum / seen, busy)
                     yield BatchReport(epoch, last, b + 1, batches, loss, recon, kl, beta, seen / busy, busy)
             recon_t, kl_t = self.evaluate(epoch)
             report = EpochReport(epoch, last, loss_sum / seen, recon_t + kl_t, recon_t, kl_t, busy)
             self.history.append(report)
             self.epochs_done = epoch
+            self.partial = None
             yield report
 
     def evaluate(self, epoch: int | None = None) -> tuple[float, float]:

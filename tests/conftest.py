@@ -48,7 +48,7 @@ def window(qtbot, small_mnist):
 def train(qtbot):
     """train(win, start=None) starts a run (Start clicked, or `start()`) and waits until it
     has ended; returns the session's TrainingState."""
-    def _train(win, start=None, timeout=60000):
+    def _train(win, start=None, timeout=120000):
         s = win.session
         with qtbot.waitSignal(s.training_changed, timeout=timeout, check_params_cb=lambda st: st.phase == "idle" and bool(st.outcome)):
             (start or win.panels["training"].start)()

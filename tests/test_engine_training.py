@@ -109,18 +109,23 @@ def test_adam_matches_the_textbook_update():
     np.testing.assert_allclose(params, reference, atol=2e-6)
 
 
-def test_adam_flushes_moments_before_they_become_denormal():
-    params = np.ones(1000, np.float32)
-    grads = np.zeros_like(params)
-    adam = Adam(params, grads)
-    grads[...] = 1.0
-    adam.step()
-    grads[...] = 0.0                              # e.g. weights of an always-blank pixel
-    for _ in range(8 * FLUSH_EVERY):
-        adam.step()
+def test_adam_flushes_moments_before_they_become_denormal(monkeypatch):
+    from engine import optim
     tiny = np.finfo(np.float32).tiny
-    for moment in (adam.m, adam.w):
-        assert not np.any((moment != 0) & (np.abs(moment) < tiny))
+
+    def denormals_after_decay() -> int:
+        params = np.ones(1000, np.float32)
+        grads = np.zeros_like(params)                 # e.g. weights of an always-blank pixel
+        adam = Adam(params, grads)
+        adam.m[...] = 1e-3                            # 0.9^800 = 1.8e-37: ends at 1.8e-40 unflushed
+        adam.w[...] = 2 * tiny                        # 0.999^800 = 0.45: ends just below tiny unflushed
+        for _ in range(8 * FLUSH_EVERY):              # zero gradients: both only decay
+            adam.step()
+        return sum(int(np.count_nonzero((m != 0) & (np.abs(m) < tiny))) for m in (adam.m, adam.w))
+
+    assert denormals_after_decay() == 0
+    monkeypatch.setattr(optim, "FLUSH_BELOW", 0.0)    # the flush disabled: the same steps leave denormals
+    assert denormals_after_decay() > 0
 
 
 def test_adam_over_several_threads_equals_one_thread_exactly():
@@ -137,3 +142,37 @@ def test_adam_over_several_threads_equals_one_thread_exactly():
         runs.append(params)
     np.testing.assert_array_equal(runs[0], runs[1])
     np.testing.assert_array_equal(runs[0], runs[2])
+
+
+def test_a_stop_mid_epoch_is_recorded_and_a_later_run_keeps_the_record(small_data_for_partials):
+    """Issue 7, cases 6 and 9: what a stopped epoch trained is on record, in the file too."""
+    from engine import TrainConfig, Trainer, VAE, VAEConfig, load_model, save_model
+    data, tmp = small_data_for_partials
+    trainer = Trainer(VAE(VAEConfig(hidden=(8,))), data, TrainConfig(epochs=3, batch_size=10))
+    for r in trainer.run():                     # 10 batches an epoch: stop after 16
+        if getattr(r, "epoch", 0) == 2 and getattr(r, "batch", 0) == 6:
+            trainer.stop()
+    assert trainer.epochs_done == 1 and len(trainer.history) == 1
+    assert (trainer.partial.epoch, trainer.partial.batches, trainer.partial.of) == (2, 6, 10)
+    assert trainer.epochs_trained == 1.6
+    save_model(tmp / "mid.npz", trainer.model, trainer)        # a save now records the truth
+    saved = load_model(tmp / "mid.npz")
+    assert saved.epochs_done == 1 and saved.epochs_trained == 1.6
+    again = Trainer.resume(saved, data, epochs=1)
+    for _ in again.run():                       # restarts epoch 2 from its first batch
+        pass
+    assert [r.epoch for r in again.history] == [1, 2] and again.partial is None
+    assert [(p.epoch, p.batches) for p in again.discarded] == [(2, 6)]
+    assert again.epochs_trained == 2.6
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def small_data_for_partials(tmp_path):
+    import numpy as np
+    from engine import Dataset
+    rng = np.random.default_rng(0)
+    x = rng.random((120, 784), dtype=np.float32)
+    return Dataset("noise", x[:100], None, x[100:], None, (28, 28)), tmp_path

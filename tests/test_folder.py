@@ -549,16 +549,20 @@ def test_worker_processes_match_in_thread_decoding(tmp_path, monkeypatch):
 
 
 def test_worker_processes_start_from_a_background_thread(tmp_path, monkeypatch):
-    # The GUI calls load_folder from a QThread; forkserver must cope with a threaded parent.
+    # The GUI calls load_folder from a worker thread; forkserver must cope with a threaded parent.
     import threading
     for i in range(12):
         save(tmp_path / f"{i}.png", flat_image(i))
     monkeypatch.setattr(folder_mod, "POOL_MIN_SECONDS", 0)
+    leftovers = []
+    real = folder_mod._decode_in_pool
+    monkeypatch.setattr(folder_mod, "_decode_in_pool", lambda *a: leftovers.append(real(*a)) or leftovers[-1])
     out = {}
     worker = threading.Thread(target=lambda: out.setdefault("r", load(tmp_path, workers=2)))
     worker.start()
     worker.join(timeout=60)
     assert out["r"].loaded == 12
+    assert leftovers == [[]]   # the processes did the work: in-thread decoding would also load 12
 
 
 def test_cancel_stops_worker_processes(tmp_path, monkeypatch):
@@ -566,9 +570,21 @@ def test_cancel_stops_worker_processes(tmp_path, monkeypatch):
         save(tmp_path / f"{i}.png", flat_image(i))
     monkeypatch.setattr(folder_mod, "POOL_MIN_SECONDS", 0)
     monkeypatch.setattr(folder_mod, "CHUNK_MAX_FILES", 2)
+    outcome = []
+    real = folder_mod._decode_in_pool
+
+    def watched(*a):
+        try:
+            outcome.append(real(*a))
+        except LoadCancelled:
+            outcome.append("cancelled in the pool")
+            raise
+        return outcome[-1]
+    monkeypatch.setattr(folder_mod, "_decode_in_pool", watched)
     seen = []
     with pytest.raises(LoadCancelled):
         load(tmp_path, workers=2, progress=lambda d, t: seen.append(d), cancelled=lambda: bool(seen))
+    assert outcome == ["cancelled in the pool"]   # not the in-thread fallback after a pool that never ran
 
 
 # ---- IDX and arrays ---------------------------------------------------------------------------

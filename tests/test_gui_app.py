@@ -47,7 +47,7 @@ def test_close_asks_about_an_unsaved_model(qtbot, window, monkeypatch):
     window.commands.confirm = True
     window.panels["training"].epochs_spin.setValue(50)
     qtbot.mouseClick(window.findChild(QPushButton, "startButton"), Qt.LeftButton)
-    qtbot.waitUntil(lambda: s.dirty, timeout=30000)
+    qtbot.waitUntil(lambda: s.dirty, timeout=60000)
     answers = iter([QMessageBox.Cancel, QMessageBox.Discard])
     asked = []
     monkeypatch.setattr(QMessageBox, "exec_", lambda self: asked.append(self.text()) or next(answers))
@@ -65,7 +65,7 @@ def test_save_when_closing_mid_run_writes_the_model_and_quits(qtbot, window, mon
     window.commands.confirm = True
     window.panels["training"].epochs_spin.setValue(50)
     qtbot.mouseClick(window.findChild(QPushButton, "startButton"), Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 3, timeout=30000)
+    qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 3, timeout=60000)
     path = tmp_path / "on_quit.npz"
     monkeypatch.setattr(QMessageBox, "exec_", lambda self: QMessageBox.Save)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
@@ -145,6 +145,6 @@ def test_menu_actions_start_and_stop_a_run(qtbot, window, train):
 
     def start_then_stop():
         start.trigger()
-        qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted > 0, timeout=30000)
+        qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted > 0, timeout=60000)
         stop.trigger()
     assert train(window, start_then_stop).outcome == "stopped"

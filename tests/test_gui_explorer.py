@@ -199,7 +199,7 @@ def test_manifold_follows_the_view_and_toggles(qtbot, model_window):
     mp = win.map_panel
     assert mp.mosaic.shape == (20 * 28, 20 * 28)
     mp.grid_spin.setValue(10)
-    qtbot.waitUntil(lambda: mp.mosaic.shape == (280, 280), timeout=5000)
+    qtbot.waitUntil(lambda: mp.mosaic.shape == (280, 280), timeout=10000)
     mp.view.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
 
     def covers_the_view():              # the debounced decode spans exactly what is shown
@@ -207,7 +207,7 @@ def test_manifold_follows_the_view_and_toggles(qtbot, model_window):
         side = max(x1 - x0, y1 - y0)
         e = mp.extent
         return side < 4 and np.isclose(e[1] - e[0], side, rtol=0.05) and e[0] <= x0 + 1e-6 and e[3] >= y1 - 1e-6
-    qtbot.waitUntil(covers_the_view, timeout=5000)
+    qtbot.waitUntil(covers_the_view, timeout=10000)
     mp.manifold_check.setChecked(False)
     assert not mp.view.manifold_item.isVisible()
     mp.scatter_check.setChecked(False)

@@ -33,12 +33,12 @@ def make_folder(root, n_per_class=30, size=(20, 16)):
 
 def _load(qtbot, win, path, **options):
     """Load a folder through the window's commands and wait until it is a data set."""
-    with qtbot.waitSignal(win.commands.folder_loaded, timeout=30000):
+    with qtbot.waitSignal(win.commands.folder_loaded, timeout=60000):
         assert win.commands.load_folder(str(path), **options)
 
 
 def _fail(qtbot, win, path, **options):
-    with qtbot.waitSignal(win.commands.folder_failed, timeout=30000) as blocker:
+    with qtbot.waitSignal(win.commands.folder_failed, timeout=60000) as blocker:
         win.commands.load_folder(str(path), **options)
     return blocker.args
 
@@ -111,7 +111,7 @@ def test_folder_without_readable_images_lists_why_and_keeps_the_data(qtbot, wind
 def test_cancel_keeps_the_previous_data(qtbot, window, tmp_path):
     before = window.session.dataset
     folder = make_folder(tmp_path / "shapes", n_per_class=5)
-    with qtbot.waitSignal(window.commands.folder_failed, timeout=30000) as blocker:
+    with qtbot.waitSignal(window.commands.folder_failed, timeout=60000) as blocker:
         window.commands.load_folder(str(folder))
         window.commands.cancel_load()
     assert blocker.args[1] == "cancelled"
@@ -138,7 +138,7 @@ def test_a_model_brings_back_the_folder_it_was_trained_on(qtbot, window, tmp_pat
     save_model(tmp_path / "shapes.npz", trainer.model, trainer)
     assert s.dataset.image_shape == (28, 28)
 
-    with qtbot.waitSignal(s.model_changed, timeout=30000):
+    with qtbot.waitSignal(s.model_changed, timeout=60000):
         assert not window.commands.open_model(str(tmp_path / "shapes.npz"))  # scripted: takes "Load shapes"
     assert s.dataset.image_shape == (12, 15)
     assert len(s.dataset.x_test) == 15                          # the recorded 25% split
@@ -159,7 +159,7 @@ def test_a_failed_data_switch_leaves_no_model_waiting(qtbot, window, tmp_path):
     save_model(tmp_path / "shapes.npz", VAE(VAEConfig(image_shape=(12, 15), hidden=(8,))), dataset=data)
     for png in folder.rglob("*.png"):
         png.write_bytes(b"")                                          # the folder is now unreadable
-    with qtbot.waitSignal(window.commands.folder_failed, timeout=30000):
+    with qtbot.waitSignal(window.commands.folder_failed, timeout=60000):
         assert not window.commands.open_model(str(tmp_path / "shapes.npz"))   # scripted: takes "Load shapes"
         assert window.commands.busy
     assert "Could not load shapes" in window.status_text()

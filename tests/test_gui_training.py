@@ -58,7 +58,7 @@ def test_stop_mid_run_keeps_a_usable_model(qtbot, window, train):
 
     def start_then_stop():
         _click(qtbot, window, "startButton")
-        qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 5, timeout=30000)
+        qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 5, timeout=60000)
         _click(qtbot, window, "stopButton")
     assert train(window, start_then_stop).outcome == "stopped"
     assert s.trainer.epochs_done < 50
@@ -77,7 +77,7 @@ def test_pause_resume_continues_the_same_run(qtbot, window, train):
     pause = window.findChild(QPushButton, "pauseButton")
 
     def start_pause_resume():
-        with qtbot.waitSignal(s.training_changed, timeout=10000, check_params_cb=lambda st: st.phase == "paused"):
+        with qtbot.waitSignal(s.training_changed, timeout=60000, check_params_cb=lambda st: st.phase == "paused"):
             _click(qtbot, window, "startButton")
             _click(qtbot, window, "pauseButton")     # before the run can end, however fast it is
         assert pause.text() == "Resume"
@@ -113,7 +113,7 @@ def test_close_mid_run_ends_the_thread(qtbot, window):
     s = window.session
     window.panels["training"].epochs_spin.setValue(50)
     _click(qtbot, window, "startButton")
-    qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 3, timeout=30000)
+    qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 3, timeout=60000)
     window.close()
     assert not s.workers.busy and not s.training.running
     assert s.training.outcome == "stopped"
@@ -122,7 +122,7 @@ def test_close_mid_run_ends_the_thread(qtbot, window):
 def test_close_while_paused_ends_the_thread(qtbot, window):
     s = window.session
     window.panels["training"].epochs_spin.setValue(50)
-    with qtbot.waitSignal(s.training_changed, timeout=30000, check_params_cb=lambda st: st.phase == "paused"):
+    with qtbot.waitSignal(s.training_changed, timeout=60000, check_params_cb=lambda st: st.phase == "paused"):
         _click(qtbot, window, "startButton")
         _click(qtbot, window, "pauseButton")
     window.close()
@@ -134,7 +134,7 @@ def test_save_right_after_pause_waits_for_the_batch(qtbot, window, tmp_path):
     s = window.session
     window.panels["training"].epochs_spin.setValue(50)
     _click(qtbot, window, "startButton")
-    qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 3, timeout=30000)
+    qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 3, timeout=60000)
     _click(qtbot, window, "pauseButton")
     assert window.commands.save_model(path=str(tmp_path / "paused.npz"))     # no wait for `paused` first
     saved = load_model(str(tmp_path / "paused.npz")).model
@@ -153,13 +153,13 @@ def test_ctrl_s_mid_run_saves_and_training_goes_on(qtbot, window, tmp_path, monk
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
     window.panels["training"].epochs_spin.setValue(50)
     _click(qtbot, window, "startButton")
-    qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 3, timeout=30000)
+    qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 3, timeout=60000)
     qtbot.keyClick(window, Qt.Key_S, Qt.ControlModifier)
     assert path.exists() and "Saved model" in window.status_text()
     assert load_model(str(path)).model.config.latent_dim == 2
     assert s.training.phase == "running"
     n = window.panels["loss"].batches_plotted
-    qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted > n, timeout=30000)   # it trains on
+    qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted > n, timeout=60000)   # it trains on
     assert not window.findChild(QPushButton, "pauseButton").isChecked()
     window.close()
 

@@ -37,6 +37,31 @@ def describe_dataset(ds) -> str:
     return f"{len(ds.x_train):,} train / {len(ds.x_test):,} test images, {w}×{h} px, {labels}"
 
 
+HISTORY_COLUMNS = ("epoch", "batches", "epochs_trained", "train_loss", "test_loss", "recon", "kl",
+                   "epoch_seconds", "note")
+
+
+def history_rows(history, restarted, current) -> list[list]:
+    """CSV rows of the loss history in training order: every complete epoch, and every epoch a
+    stop (or a save mid-epoch) cut short, whose batches are in the weights (test losses are only
+    taken at an epoch's end). epochs_trained counts the training in the weights up to that row."""
+    events = [(r.epoch, 1, r) for r in history] + [(p.epoch, 0, p) for p in restarted]
+    if current is not None:
+        events.append((current.epoch, 2, current))
+    rows, trained = [], 0.0
+    for _, kind, r in sorted(events, key=lambda e: (e[0], e[1])):
+        if kind == 1:
+            trained += 1.0
+            rows.append([r.epoch, "all", round(trained, 4), r.train_loss, r.test_loss, r.recon, r.kl,
+                         r.epoch_seconds, ""])
+        else:
+            trained += r.fraction
+            note = "cut short; a later run restarted this epoch" if kind == 0 else "in progress or cut short"
+            rows.append([r.epoch, f"{r.batches}/{r.of}", round(trained, 4), r.train_loss, "", "", "",
+                         r.seconds, note])
+    return rows
+
+
 def settings_path(settings: QSettings, key: str, default: str = "") -> str:
     """A folder path kept in the settings, or `default` when the value is missing or not a
     non-empty string (a damaged settings file must never break a command)."""
@@ -316,7 +341,7 @@ class FileCommands(QObject):
         last = mf.history[-1] if mf.history else None
         loss = f", test loss {last.test_loss:.1f}" if last else ""
         s.notify(f"Opened {Path(path).name} — {mf.model.config.latent_dim}-D latent, "
-                 f"{mf.epochs_done} epochs on {mf.dataset_name or 'unknown data'}{loss}")
+                 f"{round(mf.epochs_trained, 2):g} epochs on {mf.dataset_name or 'unknown data'}{loss}")
 
     # ------------------------------------------------------------------ data sets
     def use_mnist(self) -> None:
@@ -437,22 +462,20 @@ class FileCommands(QObject):
 
     def export_history(self, path: str | None = None) -> bool:
         """The per-epoch losses as CSV."""
-        hist = self.session.history()
-        if not hist:
-            self.session.notify("No loss history yet: train at least one epoch")
+        rows = history_rows(self.session.history(), *self.session.partial_epochs())
+        if not rows:
+            self.session.notify("No loss history yet: train at least one batch")
             return False
         path = path or self._ask_path("Export loss history", "loss_history.csv", "CSV files (*.csv)")
         if not path:
             return False
-        keys = ("epoch", "train_loss", "test_loss", "recon", "kl", "epoch_seconds")
         try:
             with open(path, "w", newline="") as fh:
                 w = csv.writer(fh)
-                w.writerow(keys)
-                for r in hist:
-                    w.writerow([getattr(r, k) for k in keys])
+                w.writerow(HISTORY_COLUMNS)
+                w.writerows(rows)
         except OSError as exc:
             self.session.notify(f"Could not write {path}: {exc.strerror}")
             return False
-        self.session.notify(f"Exported {len(hist)} epochs of loss history to {path}")
+        self.session.notify(f"Exported {len(rows)} rows of loss history to {path}")
         return True

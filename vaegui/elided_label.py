@@ -42,7 +42,7 @@ class ElidedLabel(QLabel):
             self.setToolTip(self._tip or full)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        return QSize(10, super().minimumSizeHint().height())
+        return QSize(min(self.minimumWidth(), 10) or 10, super().minimumSizeHint().height())
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
                              QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                             QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                             QWidget)
+                             QPushButton, QSizePolicy, QSpinBox, QTableWidget, QTableWidgetItem,
+                             QVBoxLayout, QWidget)
 
 INVERT_CHOICES = {"auto": None, "on": True, "off": False}
 
@@ -34,6 +34,7 @@ class FolderOptionsDialog(QDialog):
         form.addRow("Folder", row)
         self.scan_label = QLabel("", objectName="scanLabel")
         self.scan_label.setWordWrap(True)
+        self.scan_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)   # wraps, never widens the dialog
         self.scan_label.setToolTip("What the folder holds (a quick scan: file names and a sample of image headers)")
         form.addRow("Contents", self.scan_label)
         size_row = QHBoxLayout()
@@ -108,6 +109,8 @@ class FolderOptionsDialog(QDialog):
             n = len(self.scan.skipped)
             text += f"; {n:,} file{'s' if n != 1 else ''} will be skipped"
         self.scan_label.setText(text)
+        self.scan_label.setToolTip(f"{text}\n\nWhat the folder holds (a quick scan: file names and a sample of "
+                                   f"image headers)")
         self._set_ok(True)
 
     def options(self) -> tuple[str, tuple[int, int], bool | None, float]:

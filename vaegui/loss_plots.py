@@ -116,7 +116,7 @@ class LossPlots(QWidget):
             c.setSkipFiniteCheck(True)
         self._x_offset = 0.0
         self._phase = "idle"
-        session.model_changed.connect(lambda _: self.show_history(session.history()))
+        session.model_changed.connect(lambda _: self.show_history(session.history(), session.partial_epochs()[0]))
         session.training_changed.connect(self._on_training_changed)
         session.batches_arrived.connect(lambda b: self.add_batches(b.chunk))
         session.epoch_arrived.connect(self.add_epoch)
@@ -239,16 +239,21 @@ class LossPlots(QWidget):
         self.test_curve.setData(v[:, 0], v[:, 2])
         self._fit_y()
 
-    def show_history(self, history) -> None:
-        """Epoch-level curves of a loaded model (no batch history is stored in a model file)."""
+    def show_history(self, history, restarted=()) -> None:
+        """Epoch-level curves of a loaded model (no batch history is stored in a model file).
+
+        Each epoch sits at the epochs of training it ended at: after any partial epoch that a
+        stop cut short and a later run restarted (`restarted`, engine.PartialEpoch), never over it.
+        """
         self.clear()
         self._x_offset = 0.0
         self.loss_plot.getViewBox().enableAutoRange(x=True)
-        for r in history:
-            self.epoch_buf.append(np.array([r.epoch, r.train_loss, r.test_loss]))
+        xs = [r.epoch + sum(p.fraction for p in restarted if p.epoch <= r.epoch) for r in history]
+        for x, r in zip(xs, history):
+            self.epoch_buf.append(np.array([x, r.train_loss, r.test_loss]))
         if history:
-            self.kl_curve.setData([r.epoch for r in history], [r.kl for r in history])
-            self.recon_curve.setData([r.epoch for r in history], [r.recon for r in history])
+            self.kl_curve.setData(xs, [r.kl for r in history])
+            self.recon_curve.setData(xs, [r.recon for r in history])
         self._redraw_epochs()
 
     @property

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PyQt5.QtCore import QByteArray, QSettings, Qt
 from PyQt5.QtGui import QKeySequence
-from PyQt5.QtWidgets import (QAction, QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox,
-                             QPushButton, QWidget)
+from PyQt5.QtWidgets import (QAction, QApplication, QDockWidget, QMainWindow, QMessageBox, QPushButton,
+                             QSizePolicy, QWidget)
 
 from .commands import FileCommands, describe_dataset, load_default_dataset
 from .dims_panel import LatentDimsPanel
@@ -204,8 +204,11 @@ class MainWindow(QMainWindow):
         self.details_button.setVisible(False)
         self.details_button.clicked.connect(self._show_skipped)
         sb.addPermanentWidget(self.details_button)
-        self.model_label = QLabel("No model", objectName="modelLabel")
-        self.model_label.setToolTip("The model the explorer shows, and whether it is saved")
+        self.model_label = ElidedLabel("No model", objectName="modelLabel")
+        self.model_label.set_tip("The model the explorer shows, and whether it is saved")
+        self.model_label.setMinimumWidth(160)
+        self.model_label.setMaximumWidth(420)
+        self.model_label.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
         sb.addPermanentWidget(self.model_label)
         s = self.session
         s.message.connect(self.status_label.setText)

@@ -192,7 +192,7 @@ class Session(QObject):
             return Path(a.folder).resolve() == Path(b.folder).resolve()
         return a.folder is None and b.folder is None and a.dataset is b.dataset
 
-    def find_dataset(self, source: str | None, name: str | None = None) -> int | None:
+    def find_dataset(self, source: str | None) -> int | None:
         """Index of the data set loaded from `source` ("mnist" or a folder), else None."""
         from pathlib import Path
         for i, e in enumerate(self._datasets):
@@ -270,10 +270,27 @@ class Session(QObject):
         return None
 
     def history(self) -> list:
-        """The model's per-epoch loss history."""
+        """The model's per-epoch loss history (complete epochs)."""
         if self._trainer is not None:
             return list(self._trainer.history)
         return list(self._model_file.history) if self._model_file is not None else []
+
+    def partial_epochs(self) -> tuple[list, object]:
+        """(restarted, current): the epochs a stop cut short and a later run restarted, and the
+        epoch in progress or cut short now (engine.PartialEpoch or None). Their batches are in
+        the weights, not in `history()`."""
+        if self._trainer is not None:
+            return list(self._trainer.discarded), self._trainer.partial
+        mf = self._model_file
+        if mf is None:
+            return [], None
+        return list(mf.discarded_epochs), mf.partial_epoch
+
+    @property
+    def epochs_trained(self) -> float:
+        """Epochs of training in the model's weights, partial epochs included."""
+        source = self._trainer or self._model_file
+        return float(source.epochs_trained) if source is not None else 0.0
 
     def set_model(self, model, trainer=None, model_file=None, path: str | None = None) -> None:
         """Explore a different model (None: none). Selection, inputs, path and plane reset."""
@@ -570,7 +587,7 @@ class Session(QObject):
         self._resume_when_paused = False
         self._ending = None
         self._training = TrainingState("running", first, trainer.epochs_done + trainer.config.epochs, batches,
-                                       x_offset=float(getattr(trainer, "epoch_offset", 0.0)))
+                                       x_offset=trainer.epochs_trained - trainer.epochs_done)
         self.training_changed.emit(self._training)
         self.message.emit(f"Training epochs {first}–{self._training.last_epoch} on {self.dataset_label}…")
         self.workers.start(worker)
@@ -693,8 +710,9 @@ class Session(QObject):
         loss = f", test loss {last.test_loss:.1f}" if last else ""
         n = trainer.epochs_done
         epochs = f"{n} epoch{'s' if n != 1 else ''}"
+        trained = f" ({trainer.epochs_trained:.2f} trained)" if trainer.partial is not None else ""
         text = {"completed": f"Training complete — {epochs}{loss}",
-                "stopped": f"Stopped with {epochs} complete{loss} — the model keeps what it learnt",
+                "stopped": f"Stopped with {epochs} complete{trained}{loss} — the model keeps what it learnt",
                 "diverged": "Training diverged — the model keeps its last good weights",
                 "error": "Training failed"}[outcome]
         self._training = replace(self._training, phase="idle", outcome=outcome, message=text)

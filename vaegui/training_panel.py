@@ -225,8 +225,13 @@ class TrainingPanel(QWidget):
 
     def _on_dataset_changed(self, ds) -> None:
         from .commands import describe_dataset
-        self.dataset_combo.setCurrentIndex(self.session.dataset_index)
+        s = self.session
+        self.dataset_combo.setCurrentIndex(s.dataset_index)
         self.dataset_info.setText(describe_dataset(ds) if ds is not None else "")
+        entry = s.datasets[s.dataset_index] if s.dataset_index >= 0 else None
+        where = (entry.folder or "the bundled MNIST") if entry is not None else ""
+        self.dataset_combo.setToolTip(f"{s.dataset_label} ({where}): the data set to train on and explore; "
+                                      f"the bundled MNIST or a folder you loaded")
 
     def _on_model_changed(self, model) -> None:
         """Another model: its settings, and none of the previous run's progress."""
@@ -236,7 +241,7 @@ class TrainingPanel(QWidget):
         self.continue_check.setEnabled(model is not None and not self.session.training.running)
         if not self.session.training.running:
             self._set_bar(0, 1, "Ready" if model is None or mf is None else
-                          f"Opened: {mf.epochs_done} epoch{'s' if mf.epochs_done != 1 else ''} trained")
+                          f"Opened: {round(mf.epochs_trained, 2):g} epoch{'s' if mf.epochs_trained != 1 else ''} trained")
             self.progress_label.setText("")
 
     def _set_bar(self, value: int, maximum: int, text: str) -> None:
@@ -276,8 +281,11 @@ class TrainingPanel(QWidget):
         elif state.phase == "idle" and state.outcome:
             elapsed = (self._paused_at or now) - self._t0
             self._paused_at = None
-            self._set_bar(self.progress_bar.maximum(), self.progress_bar.maximum(),
-                          state.message.split(" — ")[0])
+            trained = round(self.session.epochs_trained, 2)
+            short = {"completed": f"Complete: {trained:g} epochs", "stopped": f"Stopped: {trained:g} epochs trained",
+                     "diverged": "Diverged", "error": "Failed"}[state.outcome]
+            self._set_bar(self.progress_bar.maximum(), self.progress_bar.maximum(), short)
+            self.progress_bar.setToolTip(state.message)
             self.progress_label.setText(f"{format_seconds(elapsed)} elapsed")   # nothing left: no estimate
 
     def _on_batches(self, batches) -> None:

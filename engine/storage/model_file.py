@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import TrainConfig
-from ..training import EpochReport, SettingChange, Trainer
+from ..training import EpochReport, PartialEpoch, SettingChange, Trainer
 from ..vae import VAE
 from .schema import FORMAT, VERSION
 
@@ -34,6 +34,15 @@ class ModelFile:
     dataset_options: dict = field(default_factory=dict)   # the folder options it was loaded with
     setting_changes: list[SettingChange] = field(default_factory=list)   # lr / beta changed mid-run
     origin: str | None = None
+    partial_epoch: PartialEpoch | None = None        # the epoch a save or stop cut short, if any
+    discarded_epochs: list[PartialEpoch] = field(default_factory=list)   # cut short, then restarted
+
+    @property
+    def epochs_trained(self) -> float:
+        """Epochs of training in the weights, partial epochs included (the truth a mid-epoch
+        save records; `epochs_done` counts complete epochs only)."""
+        partial = self.partial_epoch.fraction if self.partial_epoch is not None else 0.0
+        return self.epochs_done + partial + sum(p.fraction for p in self.discarded_epochs)
 
     def folder_options(self) -> dict:
         """load_folder keyword arguments that reproduce the recorded data set (options this
@@ -57,16 +66,20 @@ class SavedState:
     optimizer_state: dict[str, np.ndarray]
     rng_state: dict | None
     setting_changes: list[SettingChange]
+    partial_epoch: PartialEpoch | None = None
+    discarded_epochs: list[PartialEpoch] = field(default_factory=list)
 
     @classmethod
     def of(cls, trainer: Trainer | None, source: ModelFile | None) -> "SavedState":
         """From a trainer (a run that can resume), else from the file the model was opened from."""
         if trainer is not None:
             return cls(trainer.config, trainer.history, trainer.epochs_done, trainer.optimizer.name,
-                       trainer.optimizer.state(), trainer.rng.bit_generator.state, trainer.setting_changes)
+                       trainer.optimizer.state(), trainer.rng.bit_generator.state, trainer.setting_changes,
+                       trainer.partial, trainer.discarded)
         if source is not None:
             return cls(source.train_config, source.history, source.epochs_done, source.optimizer_name,
-                       source.optimizer_state or {}, source.rng_state, source.setting_changes)
+                       source.optimizer_state or {}, source.rng_state, source.setting_changes,
+                       source.partial_epoch, source.discarded_epochs)
         return cls(TrainConfig(), [], 0, None, {}, None, [])
 
 
@@ -92,4 +105,7 @@ def build_meta(model: VAE, state: SavedState, data, source: ModelFile | None) ->
         "optimizer": state.optimizer_name,
         "rng_state": state.rng_state,
         "setting_changes": [c.to_dict() for c in state.setting_changes],
+        # batches trained beyond the complete epochs: a save mid-epoch records them (the weights hold them)
+        "partial_epoch": state.partial_epoch.to_dict() if state.partial_epoch is not None else None,
+        "discarded_epochs": [p.to_dict() for p in state.discarded_epochs],
     }

@@ -136,4 +136,4 @@ def _model_file(model: VAE, meta: ModelMeta, optimizer: dict[str, np.ndarray], o
     optimizer = {k: (v.astype(np.float32) if v.ndim else np.asarray(int(v))) for k, v in optimizer.items()}
     return ModelFile(model, meta.train, meta.history, meta.dataset_name, meta.model.image_shape, meta.class_names,
                      meta.epochs_done, meta.optimizer, optimizer or None, meta.rng_state, meta.dataset_source,
-                     meta.load_options, meta.setting_changes, origin)
+                     meta.load_options, meta.setting_changes, origin, meta.partial_epoch, meta.discarded_epochs)

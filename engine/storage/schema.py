@@ -13,13 +13,13 @@ import json
 import math
 import types
 import typing
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from ..config import OPTIMIZERS, TrainConfig, VAEConfig
 from ..errors import ConfigError, ModelFileError
-from ..training import EpochReport, SettingChange
+from ..training import EpochReport, PartialEpoch, SettingChange
 
 FORMAT = "latent-lab-model"
 VERSION = 1
@@ -43,6 +43,8 @@ class ModelMeta:
     dataset_source: str | None
     load_options: dict
     setting_changes: list[SettingChange]
+    partial_epoch: PartialEpoch | None = None
+    discarded_epochs: list[PartialEpoch] = field(default_factory=list)
 
 
 def invalid(field: str, why: str) -> ModelFileError:
@@ -95,7 +97,9 @@ def validate(meta: dict) -> ModelMeta:
         raise invalid("optimizer", f"must be one of {', '.join(OPTIMIZERS)} or null, got {shown(optimizer)}")
     ds = _dataset(meta.get("dataset"), model)
     return ModelMeta(model, train, _history(meta.get("history", [])), epochs_done, optimizer,
-                     _rng_state(meta.get("rng_state")), *ds, _setting_changes(meta.get("setting_changes", [])))
+                     _rng_state(meta.get("rng_state")), *ds, _setting_changes(meta.get("setting_changes", [])),
+                     _partial_epoch(meta.get("partial_epoch"), "partial_epoch"),
+                     _partial_epochs(meta.get("discarded_epochs", [])))
 
 
 # ------------------------------------------------------------------------- settings
@@ -200,6 +204,30 @@ def _setting_changes(changes: object) -> list[SettingChange]:
                 raise invalid(f"setting_changes[{i}].{name}", f"must be a non-negative number, got {shown(c[name])}")
         result.append(SettingChange(**c))
     return result
+
+
+def _partial_epoch(p: object, where: str) -> PartialEpoch | None:
+    """An epoch cut short: batches trained of how many, its mean loss and time."""
+    if p is None:
+        return None
+    names = [f.name for f in fields(PartialEpoch)]
+    if not isinstance(p, dict) or set(p) != set(names):
+        raise invalid(where, f"must be an object with exactly {', '.join(names)}")
+    for name in ("epoch", "batches", "of"):
+        if not (_is_int(p[name]) and 1 <= p[name] < 2 ** 63):
+            raise invalid(f"{where}.{name}", f"must be a positive integer, got {shown(p[name])}")
+    if p["batches"] > p["of"]:
+        raise invalid(f"{where}.batches", f"must be at most of ({p['of']}), got {shown(p['batches'])}")
+    for name in ("train_loss", "seconds"):
+        if not _is_number(p[name]):
+            raise invalid(f"{where}.{name}", f"must be a finite number, got {shown(p[name])}")
+    return PartialEpoch(**p)
+
+
+def _partial_epochs(items: object) -> list[PartialEpoch]:
+    if not isinstance(items, list) or len(items) > MAX_LIST:
+        raise invalid("discarded_epochs", f"must be a list of partial epochs, got {shown(items)}")
+    return [_partial_epoch(p, f"discarded_epochs[{i}]") for i, p in enumerate(items)]
 
 
 def _text_or_none(value: object, field: str) -> str | None:
