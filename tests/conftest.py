@@ -28,9 +28,16 @@ def small_mnist():
 
 
 @pytest.fixture
-def window(qtbot, small_mnist):
-    """A MainWindow on the small MNIST subset with a small, quick model; shut down afterwards."""
+def window(qtbot, small_mnist, monkeypatch):
+    """A MainWindow on the small MNIST subset with a small, quick model; shut down afterwards.
+
+    Its runs train with one BLAS thread: the tests measure no speed, and on a machine whose
+    cores are all busy (the stress run: two busy loops on two cores) two BLAS threads wait for
+    each other at every matrix product, which made each run of the GUI tests six times longer.
+    """
+    import engine.training
     from vaegui import MainWindow
+    monkeypatch.setattr(engine.training, "default_workers", lambda: 1)
     win = MainWindow(dataset=small_mnist, confirm=False)
     qtbot.addWidget(win)
     panel = win.panels["training"]

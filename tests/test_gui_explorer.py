@@ -246,7 +246,7 @@ def test_save_open_and_exports(qtbot, model_window, tmp_path):
     assert c.export_manifold(win.map_panel.mosaic, str(tmp_path / "manifold.png"))
     assert c.export_history(str(tmp_path / "h.csv"))
     rows = list(csv.reader(open(tmp_path / "h.csv")))
-    assert rows[0][:3] == ["epoch", "train_loss", "test_loss"] and len(rows) == 2
+    assert rows[0][:5] == ["epoch", "batches", "epochs_trained", "train_loss", "test_loss"] and len(rows) == 2
     from PIL import Image
     assert Image.open(tmp_path / "manifold.png").size == (560, 560)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pyqtgraph as pg
 from PyQt5.QtCore import QByteArray, QSettings, Qt
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (QAction, QApplication, QDockWidget, QMainWindow, QMessageBox, QPushButton,
@@ -295,11 +296,20 @@ class MainWindow(QMainWindow):
         self._close_accepted = True
         self.shutdown()
         self._save_settings()
+        self._release_plots()
         event.accept()
 
     def shutdown(self) -> None:
         """Stop training and any folder load or decode, and join their threads."""
         self.session.shutdown()
+
+    def _release_plots(self) -> None:
+        """Take the pyqtgraph views apart now, the way pyqtgraph's close() does (scene cleared,
+        view detached), while every Python wrapper is alive: left to the C++ destructor of the
+        window, their items' Python handlers (LabelItem.resizeEvent) ran on half-deleted
+        objects and crashed the process. The window is closed for good at this point."""
+        for view in self.findChildren(pg.GraphicsView):
+            view.close()
 
 
 def ensure_app(argv: list[str] | None = None) -> QApplication:
