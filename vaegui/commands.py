@@ -19,6 +19,10 @@ from .images import to_qimage
 from .session import MNIST_SOURCE, Session, same_shape
 
 MAX_RECENT = 10
+# the engine writes either format, chosen by the extension; it opens both (and pytorch/examples
+# VAEs saved with safetensors) by their content
+SAVE_FILTERS = "Latent Lab model (*.npz);;safetensors model (*.safetensors)"
+OPEN_FILTERS = "Models (*.npz *.safetensors);;All files (*)"
 _MNIST_CACHE: dict[str, object] = {}
 
 
@@ -200,11 +204,11 @@ class FileCommands(QObject):
             path = s.path if (s.path and not ask) else None
         if path is None:
             start = str(Path(settings_path(self.settings, "lastModelDir", str(Path.home()))) / self.suggested_name())
-            path, _ = QFileDialog.getSaveFileName(self.parent_widget, "Save model", start, "Latent Lab models (*.npz)")
+            path, chosen = QFileDialog.getSaveFileName(self.parent_widget, "Save model", start, SAVE_FILTERS)
             if not path:
                 return False
-            if not path.endswith(".npz"):
-                path += ".npz"
+            if Path(path).suffix.lower() not in (".npz", ".safetensors"):    # the chosen filter's format
+                path += ".safetensors" if "safetensors" in chosen else ".npz"
         resume_after = s.training.phase == "running"
         try:
             if not s.hold_still():
@@ -249,14 +253,14 @@ class FileCommands(QObject):
         if not path:
             path, _ = QFileDialog.getOpenFileName(self.parent_widget, "Open model",
                                                   settings_path(self.settings, "lastModelDir"),
-                                                  "Latent Lab models (*.npz);;All files (*)")
+                                                  OPEN_FILTERS)
             if not path:
                 return False
         try:
             mf = load_model(path)
         except (EngineError, OSError) as exc:
             s.notify(f"Could not open {Path(path).name}: {exc}")
-            self.warn("Could not open the model", f"{path}\n\n{exc}")
+            self.warn("Could not open the model", str(exc))     # one line: the file and the reason
             return False
         self.settings.setValue("lastModelDir", str(Path(path).parent))
         if not self._data_matches(mf) and not self._resolve_mismatch(mf, path):
@@ -340,7 +344,8 @@ class FileCommands(QObject):
         s.set_model(mf.model, model_file=mf, path=path)
         last = mf.history[-1] if mf.history else None
         loss = f", test loss {last.test_loss:.1f}" if last else ""
-        s.notify(f"Opened {Path(path).name} — {mf.model.config.latent_dim}-D latent, "
+        origin = f" ({mf.origin})" if getattr(mf, "origin", None) else ""
+        s.notify(f"Opened {Path(path).name}{origin} — {mf.model.config.latent_dim}-D latent, "
                  f"{round(mf.epochs_trained, 2):g} epochs on {mf.dataset_name or 'unknown data'}{loss}")
 
     # ------------------------------------------------------------------ data sets

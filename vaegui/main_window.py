@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
         f.setToolTipsVisible(True)
         self.file_actions = [
             self._action("&Open model…", lambda: c.open_model(), QKeySequence.Open,
-                         "Open a saved model (.npz)", "openModelAction"),
+                         "Open a saved model (.npz or .safetensors)", "openModelAction"),
             self._action("&Save model", lambda: c.save_model(), QKeySequence.Save,
                          "Save the current model", "saveModelAction"),
             self._action("Save model &as…", lambda: c.save_model(ask=True), "Ctrl+Shift+S",
