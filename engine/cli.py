@@ -15,12 +15,11 @@ import numpy as np
 from . import cli_checks as check
 from .config import ACTIVATIONS, LIKELIHOODS, OPTIMIZERS, TrainConfig, VAEConfig
 from .data import Dataset, load_dataset_with_report
-from .errors import ConfigError, EngineError, TrainingDiverged
+from .errors import EngineError, TrainingDiverged
 from .export_data import export_dataset
 from .losses import VAR_FLOOR
 from .manifold import manifold_grid
 from .storage import FORMATS, ModelFile, load_model, save_model
-from .storage.layout import memory_shortfall
 from .threads import set_threads
 from .training import EpochReport, Trainer
 from .vae import VAE
@@ -140,13 +139,6 @@ def _limit(data: Dataset, n: int | None) -> Dataset:
     return data.subset(n, len(data.x_test)) if n else data
 
 
-def _check_fits(vcfg: VAEConfig) -> None:
-    """Refuse an architecture whose training would not fit in the free memory, before allocating it."""
-    shortfall = memory_shortfall(vcfg)
-    if shortfall:
-        raise ConfigError(f"this architecture has {shortfall}; use smaller --hidden or --latent sizes")
-
-
 def cmd_train(a: argparse.Namespace) -> int:
     save_to = a.save or a.resume
     if save_to is not None and save_to.suffix.lower() not in FORMATS:    # before hours of training
@@ -164,7 +156,6 @@ def cmd_train(a: argparse.Namespace) -> int:
                          likelihood=a.likelihood, output_variance=a.variance)
         tcfg = TrainConfig(epochs=a.epochs, batch_size=a.batch, lr=a.lr, optimizer=a.optimizer,
                            beta=a.beta, warmup_epochs=a.warmup, seed=a.seed)
-        _check_fits(vcfg)
         trainer = Trainer(VAE(vcfg, seed=a.seed), data, tcfg, threads=a.threads)
     bar = None if a.json else _ProgressBar()
     try:

@@ -60,8 +60,8 @@ def test_each_out_of_range_flag_is_one_line_naming_it(capsys, monkeypatch, tmp_p
 def test_an_architecture_too_large_for_memory_is_refused_before_allocating(capsys, small_data):
     code, _, err = run(capsys, "train", "--data", small_data, "--hidden", "10000000,10000000")
     error = err.splitlines()[-1]          # after the data set's one-line summary
-    assert code == 1 and error.startswith("python -m engine: error: this architecture has")
-    assert "weights, which need" in error and "GiB of memory is free" in error
+    assert code == 1 and error.startswith("python -m engine: error: a model of 200,000,820,000,040 weights")
+    assert "of memory, but this machine has" in error
 
 
 def test_sample_writes_the_format_its_name_asks_for(capsys, tmp_path, small_data):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import VAEConfig
+from .. import limits
 from ..errors import ModelFileError
 from ..vae import layer_shapes, param_count
 
@@ -93,30 +94,7 @@ def check_shapes(found: dict[str, tuple[tuple[int, ...], np.dtype]],
                                  f"{'an integer' if shape == () else 'floating-point numbers'}")
 
 
-def memory_shortfall(config: VAEConfig) -> str | None:
-    """Why a model of this architecture cannot be trained in the memory free now, or None if it can."""
-    need = param_count(config) * BYTES_PER_PARAM
-    free = available_memory()
-    if free is None or need <= free:
-        return None
-    return (f"{param_count(config):,} weights, which need {need / 2**30:,.1f} GiB to train, "
-            f"but only {free / 2**30:.1f} GiB of memory is free")
-
-
 def check_memory(config: VAEConfig) -> None:
-    """Refuse a model file whose architecture would not fit in the memory this machine has free."""
-    shortfall = memory_shortfall(config)
-    if shortfall:
-        raise ModelFileError(f"its architecture has {shortfall}")
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux's MemAvailable), None if unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
+    """Refuse a model file whose architecture would not fit in the memory this machine has available."""
+    n = param_count(config)
+    limits.check_memory(n * BYTES_PER_PARAM, f"its architecture of {n:,} weights", ModelFileError)
