@@ -13,7 +13,7 @@ import sys  # noqa: E402
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python main.py", description="Latent Lab: train variational autoencoders "
                                 "on MNIST or your own images and explore their latent space.")
-    p.add_argument("--model", metavar="FILE", help="open a saved model (.npz) at start-up")
+    p.add_argument("--model", metavar="FILE", help="open a saved model (.npz or .safetensors) at start-up")
     p.add_argument("--data", metavar="PATH", default="mnist",
                    help="'mnist' (bundled, the default) or a folder of images / IDX files / .npy arrays")
     p.add_argument("--epochs", type=int, metavar="N", help="epochs for the next run (default: about a minute on MNIST)")

@@ -1,0 +1,168 @@
+"""Checks that a model trained with PyTorch means the same thing in the engine (CI runs these).
+
+Two halves, each run by its own Python, so neither needs the other's packages:
+
+    # in the PyTorch venv: PyTorch's own decode (and evaluation) of a model file -> a reference .npz
+    python scale/check_handoff.py torch-decode model.safetensors --out ref.npz
+    python scale/check_handoff.py torch-examples vae.safetensors --out ref.npz --epochs 1 --limit 2000
+    # in the project's Python (no torch): the engine's decode and evaluation against that reference
+    python scale/check_handoff.py engine-compare model.safetensors ref.npz
+
+torch-decode opens a Latent Lab safetensors model (e.g. from train_torch.py) as an MLPVAE.
+torch-examples trains the pytorch/examples VAE (fc1, fc21, fc22, fc3, fc4) on MNIST, saves its
+state_dict with safetensors.torch.save_file, and evaluates it the way that example does (BCE of
+the sigmoid output, summed, plus KL; one z sample per test image).  engine-compare fails (exit
+1) unless the engine's decoded images match PyTorch's to 1e-5 and, when the reference holds
+PyTorch's test loss, the engine's test loss is within 0.3 nats of it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+DECODE_TOL = 1e-5
+LOSS_TOL = 0.3          # nats per image; each side draws its own single z sample per image
+
+
+def codes(latent: int, n: int = 64) -> np.ndarray:
+    """The latent codes both sides decode: a fixed standard-normal sample, (n, latent) float32."""
+    return np.random.default_rng(1234).standard_normal((n, latent)).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------- PyTorch side
+def torch_decode(model_path: Path, out: Path) -> None:
+    import safetensors.torch
+    import torch
+    from safetensors import safe_open
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from torch_model import MLPVAE
+
+    with safe_open(str(model_path), framework="pt") as f:
+        meta = json.loads(f.metadata()["latent_lab"])
+    model = MLPVAE(meta["model"])
+    weights = {k: v for k, v in safetensors.torch.load_file(model_path).items() if not k.startswith("optimizer.")}
+    model.load_state_dict(weights)
+    z = codes(model.latent_dim)
+    with torch.no_grad():
+        decoded = model.decode(torch.from_numpy(z)).numpy()
+    history = meta.get("history") or []
+    extra = {"test_loss": history[-1]["test_loss"]} if history else {}
+    np.savez(out, z=z, decoded=decoded, **extra)
+    print(f"PyTorch decoded {len(z)} codes of {model_path.name}", file=sys.stderr)
+
+
+def torch_examples(model_path: Path, out: Path, epochs: int, limit: int, seed: int) -> None:
+    import safetensors.torch
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import data_io
+
+    class VAE(nn.Module):          # pytorch/examples vae/main.py, as published
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc1, self.fc21, self.fc22 = nn.Linear(784, 400), nn.Linear(400, 20), nn.Linear(400, 20)
+            self.fc3, self.fc4 = nn.Linear(20, 400), nn.Linear(400, 784)
+
+        def encode(self, x):
+            h1 = F.relu(self.fc1(x))
+            return self.fc21(h1), self.fc22(h1)
+
+        def decode(self, z):
+            return torch.sigmoid(self.fc4(F.relu(self.fc3(z))))
+
+        def forward(self, x):
+            mu, logvar = self.encode(x)
+            return self.decode(mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)), mu, logvar
+
+    def loss_function(recon, x, mu, logvar):
+        bce = F.binary_cross_entropy(recon, x, reduction="sum")
+        return bce - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+
+    torch.manual_seed(seed)
+    data = data_io.load("mnist")
+    x_train, x_test = torch.from_numpy(data.x_train[:limit]), torch.from_numpy(data.x_test)
+    model = VAE()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(x_train)).split(128):
+            recon, mu, logvar = model(x_train[idx])
+            optimizer.zero_grad()
+            loss_function(recon, x_train[idx], mu, logvar).backward()
+            optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        total = 0.0
+        for s in range(0, len(x_test), 1000):          # the example's test(): one z sample per image
+            xs = x_test[s:s + 1000]
+            recon, mu, logvar = model(xs)
+            total += float(loss_function(recon, xs, mu, logvar))
+        test_loss = total / len(x_test)
+        z = codes(20)
+        decoded = model.decode(torch.from_numpy(z)).numpy()
+    safetensors.torch.save_file(model.state_dict(), model_path)
+    np.savez(out, z=z, decoded=decoded, test_loss=test_loss)
+    print(f"PyTorch: pytorch/examples VAE, {epochs} epoch(s) on {len(x_train):,} images, "
+          f"test loss {test_loss:.2f} nats per image", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------- engine side
+def engine_compare(model_path: Path, ref_path: Path) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from engine import load_mnist, load_model
+
+    saved = load_model(model_path)
+    with np.load(ref_path, allow_pickle=False) as ref:
+        z, theirs = ref["z"], ref["decoded"]
+        torch_loss = float(ref["test_loss"]) if "test_loss" in ref.files else None
+    ours = saved.model.decode(z)
+    gap = float(np.abs(ours - theirs).max())
+    report = {"model": model_path.name, "decode_max_abs_diff": gap}
+    ok = gap <= DECODE_TOL
+    if torch_loss is not None:
+        recon, kl = saved.model.elbo_terms(load_mnist().x_test, np.random.default_rng(0))
+        ours_loss = float((recon + kl).mean())
+        report.update(engine_test_loss=round(ours_loss, 3), torch_test_loss=round(torch_loss, 3),
+                      test_loss_gap=round(ours_loss - torch_loss, 3))
+        ok = ok and abs(ours_loss - torch_loss) <= LOSS_TOL
+    print(json.dumps(report))
+    if not ok:
+        print(f"check_handoff.py: the engine disagrees with PyTorch beyond {DECODE_TOL} (decode) "
+              f"or {LOSS_TOL} nats (test loss)", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("torch-decode", help="PyTorch's decode of a Latent Lab safetensors model")
+    d.add_argument("model", type=Path)
+    d.add_argument("--out", type=Path, required=True)
+    e = sub.add_parser("torch-examples", help="train and save the pytorch/examples VAE, with PyTorch's evaluation")
+    e.add_argument("model", type=Path)
+    e.add_argument("--out", type=Path, required=True)
+    e.add_argument("--epochs", type=int, default=1)
+    e.add_argument("--limit", type=int, default=60000)
+    e.add_argument("--seed", type=int, default=1)
+    c = sub.add_parser("engine-compare", help="the engine's decode and test loss against a reference")
+    c.add_argument("model", type=Path)
+    c.add_argument("ref", type=Path)
+    a = p.parse_args(argv)
+    if a.command == "torch-decode":
+        torch_decode(a.model, a.out)
+    elif a.command == "torch-examples":
+        torch_examples(a.model, a.out, a.epochs, a.limit, a.seed)
+    else:
+        return engine_compare(a.model, a.ref)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

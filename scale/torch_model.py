@@ -1,0 +1,82 @@
+"""Latent Lab's MLP VAE in PyTorch: the same layers, names, order and maths as engine/vae.py.
+
+Layer names match the engine's safetensors layout (engine/storage/layout.py), so this module's
+state_dict is written as is: encoder.{i} (hidden layers, input side first), encoder_head
+(-> [mu | logvar]), decoder.{i} (latent side first), decoder_out (-> logits, and with a learned
+Gaussian variance also raw log-variances).  nn.Linear's default initialisation is the engine's
+too (uniform in +-1/sqrt(fan_in)).  The loss is the engine's: per-image mean of
+reconstruction + beta * KL, with BCE from logits for a Bernoulli decoder, or a Gaussian with a
+sigmoid mean and a fixed variance or a learned per-pixel variance floored softly at 1e-4.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+VAR_FLOOR = 1e-4     # engine/losses.py
+ACTIVATIONS = {"relu": F.relu, "leaky_relu": lambda a: F.leaky_relu(a, 0.01), "tanh": torch.tanh,
+               "sigmoid": torch.sigmoid, "softplus": F.softplus}
+
+
+class MLPVAE(nn.Module):
+    """config: the engine's VAEConfig fields as a dict (image_shape, hidden, latent_dim,
+    decoder_hidden, activation, likelihood, output_variance)."""
+
+    def __init__(self, config: dict) -> None:
+        super().__init__()
+        self.config = config
+        d = math.prod(config["image_shape"])
+        latent, hidden = config["latent_dim"], list(config["hidden"])
+        dec = list(config["decoder_hidden"]) if config.get("decoder_hidden") is not None else hidden[::-1]
+        self.learns_variance = config["likelihood"] == "gaussian" and config.get("output_variance") is None
+        self.input_dim, self.latent_dim = d, latent
+        self.encoder = nn.ModuleList(nn.Linear(i, o) for i, o in zip([d] + hidden[:-1], hidden))
+        self.encoder_head = nn.Linear(hidden[-1] if hidden else d, 2 * latent)
+        self.decoder = nn.ModuleList(nn.Linear(i, o) for i, o in zip([latent] + dec[:-1], dec))
+        self.decoder_out = nn.Linear(dec[-1] if dec else latent, 2 * d if self.learns_variance else d)
+        self.act = ACTIVATIONS[config["activation"]]
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mu, logvar), each (n, L), for images x (n, D)."""
+        h = x
+        for layer in self.encoder:
+            h = self.act(layer(h))
+        stats = self.encoder_head(h)
+        return stats[:, :self.latent_dim], stats[:, self.latent_dim:]
+
+    def decoder_output(self, z: torch.Tensor) -> torch.Tensor:
+        """Raw decoder outputs (n, D) logits, or (n, 2D) [mean logits | raw logvar]."""
+        h = z
+        for layer in self.decoder:
+            h = self.act(layer(h))
+        return self.decoder_out(h)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Decoder mean images (n, D) in [0, 1]."""
+        return torch.sigmoid(self.decoder_output(z)[:, :self.input_dim])
+
+    def loss_terms(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-image (reconstruction, KL) in nats, (n,) each, with z = mu + exp(0.5 logvar) * eps."""
+        mu, logvar = self.encode(x)
+        out = self.decoder_output(mu + torch.exp(0.5 * logvar) * eps)
+        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)
+        return self.recon_nll(out, x), kl
+
+    def forward(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The training pass (what DistributedDataParallel wraps): loss_terms."""
+        return self.loss_terms(x, eps)
+
+    def recon_nll(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        d = self.input_dim
+        if self.config["likelihood"] == "bernoulli":
+            return F.binary_cross_entropy_with_logits(out, x, reduction="none").sum(dim=1)
+        diff = torch.sigmoid(out[:, :d]) - x
+        if not self.learns_variance:
+            var = self.config["output_variance"]
+            return 0.5 * diff.pow(2).sum(dim=1) / var + 0.5 * d * (math.log(2 * math.pi) + math.log(var))
+        log_floor = math.log(VAR_FLOOR)
+        logvar = log_floor + F.softplus(out[:, d:] - log_floor)
+        return 0.5 * (d * math.log(2 * math.pi) + logvar.sum(dim=1) + (diff.pow(2) * torch.exp(-logvar)).sum(dim=1))
