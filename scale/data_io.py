@@ -52,4 +52,7 @@ def load(spec: str) -> Data:
 
 
 def _floats(images: np.ndarray) -> np.ndarray:
-    return (images.reshape(len(images), -1).astype(np.float32) / 255.0)
+    """uint8 images as (n, D) float32, scaled exactly as the engine scales them (times float32 1/255)."""
+    out = images.reshape(len(images), -1).astype(np.float32)
+    out *= np.float32(1.0 / 255.0)
+    return out
