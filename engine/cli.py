@@ -199,7 +199,8 @@ def _save_after_divergence(path: Path, trainer: Trainer) -> None:
         data = trainer.data
         fresh = ModelFile(trainer.model, trainer.config, trainer.history, data.name, data.image_shape,
                           data.class_names, trainer.epochs_done, rng_state=trainer.rng.bit_generator.state,
-                          setting_changes=trainer.setting_changes)
+                          setting_changes=trainer.setting_changes, partial_epoch=trainer.partial,
+                          discarded_epochs=trainer.discarded)
         save_model(path, trainer.model, dataset=data, source=fresh)
         note = " (without the optimizer's state, which had overflowed)"
     print(f"saved the last good weights ({trainer.epochs_done} complete epochs and the batches before "
