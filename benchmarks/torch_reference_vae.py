@@ -97,6 +97,42 @@ class VAE(nn.Module):
         return self.decode(z), mu, logvar
 
 
+class ConvVAE(VAE):
+    """The convolutional VAE of Latent Lab's ``--arch conv``: one 4x4, stride-2, padding-1 Conv2d
+    (ReLU) per entry of ``channels``, ``hidden`` -> latent, and the mirror image (ReLU between
+    layers, sigmoid on the last transposed convolution)."""
+
+    def __init__(self, latent: int = 2, hidden: int = 256, channels: Sequence[int] = (32, 64)) -> None:
+        nn.Module.__init__(self)
+        side = 28 // 2 ** len(channels)
+        self.map_shape = (channels[-1], side, side)
+        flat = channels[-1] * side * side
+        convs, ins = [], (1,) + tuple(channels[:-1])
+        for c_in, c_out in zip(ins, channels):
+            convs += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.ReLU()]
+        self.convs = nn.Sequential(*convs)
+        self.fc1 = nn.Linear(flat, hidden)
+        self.fc21 = nn.Linear(hidden, latent)
+        self.fc22 = nn.Linear(hidden, latent)
+        self.fc3 = nn.Linear(latent, hidden)
+        self.fc4 = nn.Linear(hidden, flat)
+        deconvs = []
+        outs = tuple(reversed(ins))
+        for i, (c_in, c_out) in enumerate(zip(reversed(channels), outs)):
+            deconvs.append(nn.ConvTranspose2d(c_in, c_out, 4, 2, 1))
+            if i < len(outs) - 1:
+                deconvs.append(nn.ReLU())
+        self.deconvs = nn.Sequential(*deconvs)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = F.relu(self.fc1(self.convs(x.view(-1, 1, 28, 28)).flatten(1)))
+        return self.fc21(h), self.fc22(h)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.fc4(F.relu(self.fc3(z))))
+        return torch.sigmoid(self.deconvs(h.view(-1, *self.map_shape))).view(-1, IMAGE_PIXELS)
+
+
 def loss_terms(
     recon: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -186,6 +222,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--latent", type=int, default=20, help="latent dimension")
     parser.add_argument("--hidden", type=int, default=400, help="hidden layer width")
+    parser.add_argument("--channels", type=lambda t: tuple(int(c) for c in t.split(",")), default=(),
+                        help="conv channels, e.g. 32,64: the convolutional VAE (default: the MLP)")
+    parser.add_argument("--limit", type=int, default=None, help="train on the first N images only")
     parser.add_argument("--epochs", type=int, default=10, help="training epochs")
     parser.add_argument("--batch", type=int, default=128, help="batch size")
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
@@ -207,7 +246,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     train_x, test_x = load_mnist(args.data_dir)
-    model = VAE(latent=args.latent, hidden=args.hidden)
+    if args.limit:
+        train_x = train_x[:args.limit]
+    if args.channels:
+        model = ConvVAE(latent=args.latent, hidden=args.hidden, channels=args.channels)
+    else:
+        model = VAE(latent=args.latent, hidden=args.hidden)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     n_train, n_test = train_x.shape[0], test_x.shape[0]
     for epoch in range(1, args.epochs + 1):

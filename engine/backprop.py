@@ -1,63 +1,53 @@
-"""One forward and backward pass of the VAE over a (slice of a) minibatch, into a gradient vector.
+"""One training step of the VAE, forward and backward, into preallocated buffers.
 
-A `Replica` reads the model's weights and writes its own gradient vector, with preallocated
-buffers for the batch sizes it sees; several replicas can run at once in threads (NumPy releases
-the GIL in its loops and in BLAS), each on a slice of the batch.
+Read top-down: encoder -> reparameterisation -> decoder -> loss, then the same way back.  A
+`TrainingPass` reads the model's weights and writes one gradient vector; its `Workspace` holds
+every buffer of a batch size, so the hot loop allocates nothing.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from . import activations, losses
-from .vae import VAE, Dense
+from . import losses, network
+
+if TYPE_CHECKING:
+    from .vae import VAE
 
 
-class Replica:
-    """Forward/backward of `model` writing gradients into `grads` (a vector shaped like model.params)."""
+@dataclass
+class Workspace:
+    """Buffers of one batch size: the layers' caches and the latent and loss arrays."""
+
+    encoder: list                 # one cache per encoder layer
+    decoder: list                 # one cache per decoder layer
+    std: np.ndarray               # (n, L) exp(0.5 logvar)
+    z: np.ndarray                 # (n, L)
+    dstats: np.ndarray            # (n, 2L) gradient at [mu | logvar]
+    dout: np.ndarray              # (n, out) gradient at the decoder's output
+    bernoulli: losses.BernoulliScratch | None
+
+
+class TrainingPass:
+    """Forward/backward of `model` writing scale * gradients into `grads` (shaped like model.params)."""
 
     def __init__(self, model: VAE, grads: np.ndarray) -> None:
         self.model, self.grads = model, grads
-        layers = model.layer_views(grads)
-        n_enc = len(model.config.hidden)
-        self.encoder, self.encoder_head = layers[:n_enc], layers[n_enc]
-        self.decoder, self.decoder_out = layers[n_enc + 1:-1], layers[-1]
-        self._work: dict[int, dict] = {}
+        self.encoder, self.decoder = model.build_layers(grads)
+        self._workspaces: dict[int, Workspace] = {}
 
-    def _workspace(self, n: int) -> dict:
-        ws = self._work.get(n)
+    def workspace(self, n: int) -> Workspace:
+        ws = self._workspaces.get(n)
         if ws is None:
             cfg, dt = self.model.config, self.model.dtype
-            inplace = cfg.activation in ("relu", "tanh", "sigmoid")   # their backward needs only h
-
-            def hidden(layers: list[Dense]):
-                a = [np.empty((n, layer.W.shape[1]), dt) for layer in layers]
-                return a, (a if inplace else [np.empty_like(t) for t in a])
-
-            enc_a, enc_h = hidden(self.encoder)
-            dec_a, dec_h = hidden(self.decoder)
-            L, out_dim = cfg.latent_dim, self.decoder_out.W.shape[1]
-            ws = self._work[n] = dict(
-                enc_a=enc_a, enc_h=enc_h, dec_a=dec_a, dec_h=dec_h,
-                enc_d=[np.empty_like(t) for t in enc_a], dec_d=[np.empty_like(t) for t in dec_a],
-                stats=np.empty((n, 2 * L), dt), dstats=np.empty((n, 2 * L), dt),
-                std=np.empty((n, L), dt), z=np.empty((n, L), dt), dz=np.empty((n, L), dt),
-                out=np.empty((n, out_dim), dt), dout=np.empty((n, out_dim), dt), loss={})
+            L, out = cfg.latent_dim, self.decoder[-1].out_size
+            ws = self._workspaces[n] = Workspace(
+                network.make_caches(self.encoder, n, dt), network.make_caches(self.decoder, n, dt),
+                np.empty((n, L), dt), np.empty((n, L), dt), np.empty((n, 2 * L), dt), np.empty((n, out), dt),
+                losses.BernoulliScratch.for_shape((n, out), dt) if cfg.likelihood == "bernoulli" else None)
         return ws
-
-    def _forward_hidden(self, layers, a_bufs, h_bufs, h):
-        act = self.model.config.activation
-        for layer, a, hb in zip(layers, a_bufs, h_bufs):
-            layer.forward(h, out=a)
-            h = activations.forward(act, a, hb)
-        return h
-
-    def _backward_hidden(self, layers, inputs, a_bufs, h_bufs, d_bufs, dx_first):
-        """Backprop from d_bufs[-1] (gradient at the last hidden output) down through `layers`."""
-        act = self.model.config.activation
-        for i in reversed(range(len(layers))):
-            activations.backward(act, d_bufs[i], a_bufs[i], h_bufs[i])
-            dx = d_bufs[i - 1] if i > 0 else dx_first
-            layers[i].backward(inputs[i], d_bufs[i], dx)
 
     def step(self, x: np.ndarray, eps: np.ndarray, beta: float, scale: float) -> tuple[float, float, float]:
         """Forward and backward on x (n, D) with noise eps (n, L).
@@ -67,29 +57,22 @@ class Replica:
         gradient may not be finite (see below).
         """
         n, L = len(x), self.model.config.latent_dim
-        ws = self._workspace(n)
-        # ---- forward
-        h_enc = self._forward_hidden(self.encoder, ws["enc_a"], ws["enc_h"], x)
-        stats = self.encoder_head.forward(h_enc, out=ws["stats"])
+        ws = self.workspace(n)
+        # ---- forward: q(z|x), z = mu + std * eps, the decoder's output
+        stats = network.forward(self.encoder, x, ws.encoder)          # (n, 2L) = [mu | logvar]
         mu, logvar = stats[:, :L], stats[:, L:]
-        std, z = ws["std"], ws["z"]
+        std, z = ws.std, ws.z
         np.multiply(logvar, 0.5, out=std)
-        np.exp(std, out=std)                                   # std = exp(0.5 * logvar)
+        np.exp(std, out=std)
         np.multiply(std, eps, out=z)
-        z += mu                                                # z = mu + std * eps
-        h_dec = self._forward_hidden(self.decoder, ws["dec_a"], ws["dec_h"], z)
-        out = self.decoder_out.forward(h_dec, out=ws["out"])
-        # ---- loss and its gradient at the outputs
-        recon = self.model.recon_nll_total(out, x, ws["dout"], scale, ws["loss"])
-        dstats = ws["dstats"]
+        z += mu
+        out = network.forward(self.decoder, z, ws.decoder)
+        # ---- the loss and its gradient at the decoder's output and at [mu | logvar]
+        recon = self.model.recon_nll_total(out, x, ws.dout, scale, ws.bernoulli)
+        dstats = ws.dstats
         kl = losses.kl_divergence(mu, logvar, dstats[:, :L], dstats[:, L:], scale * beta)
         # ---- backward: decoder, reparameterisation, encoder
-        dz = ws["dz"]
-        if self.decoder:
-            self.decoder_out.backward(h_dec, ws["dout"], ws["dec_d"][-1])
-            self._backward_hidden(self.decoder, [z] + ws["dec_h"][:-1], ws["dec_a"], ws["dec_h"], ws["dec_d"], dz)
-        else:
-            self.decoder_out.backward(z, ws["dout"], dz)
+        dz = network.backward(self.decoder, ws.dout, ws.decoder, need_dx=True)
         dstats[:, :L] += dz                                    # dz/dmu = 1
         dz *= eps
         dz *= std
@@ -100,9 +83,5 @@ class Replica:
         # encoder gradient is a product with dstats: so this small sum stands for the whole
         # gradient vector, at 1/300 of the cost of summing that.
         check = float(dstats.sum())
-        if self.encoder:
-            self.encoder_head.backward(h_enc, dstats, ws["enc_d"][-1])
-            self._backward_hidden(self.encoder, [x] + ws["enc_h"][:-1], ws["enc_a"], ws["enc_h"], ws["enc_d"], None)
-        else:
-            self.encoder_head.backward(x, dstats, None)
+        network.backward(self.encoder, dstats, ws.encoder, need_dx=False)
         return recon, float(kl.sum()), check

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cli_checks as check
-from .config import ACTIVATIONS, LIKELIHOODS, OPTIMIZERS, TrainConfig, VAEConfig
+from .config import ACTIVATIONS, ARCHS, LIKELIHOODS, OPTIMIZERS, TrainConfig, VAEConfig
 from .data import Dataset, load_dataset_with_report
 from .errors import EngineError, TrainingDiverged
 from .export_data import export_dataset
@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a VAE (or resume one) and optionally save it")
     t.add_argument("--data", default=None, help="'mnist' (bundled), or a folder of images / IDX files / "
                    ".npy arrays (default: mnist, or the resumed model's data set)")
+    t.add_argument("--arch", choices=ARCHS, default="mlp",
+                   help="mlp, or conv: stride-2 4x4 convolutions before the hidden layers, mirrored (default mlp)")
+    t.add_argument("--channels", type=check.sizes, default=None,
+                   help="conv channels, one stride-2 convolution each, e.g. 32,64 (default 32,64 with --arch conv)")
     t.add_argument("--hidden", type=check.sizes, default=(400,), help="encoder hidden sizes, e.g. 400 or 512,256 (default 400)")
     t.add_argument("--decoder-hidden", type=check.sizes, default=None, help="decoder hidden sizes (default: mirror --hidden)")
     t.add_argument("--latent", type=check.integer(1), default=2, help="latent dimensions (default 2)")
@@ -151,9 +155,11 @@ def cmd_train(a: argparse.Namespace) -> int:
         trainer = Trainer.resume(saved, data, epochs=a.epochs, threads=a.threads)
     else:
         data = _limit(_data_for(a.data), a.limit)
+        channels = a.channels if a.channels is not None else ((32, 64) if a.arch == "conv" else ())
         vcfg = VAEConfig(image_shape=data.image_shape, hidden=a.hidden, latent_dim=a.latent,
                          decoder_hidden=a.decoder_hidden, activation=a.activation,
-                         likelihood=a.likelihood, output_variance=a.variance)
+                         likelihood=a.likelihood, output_variance=a.variance,
+                         arch=a.arch, channels=channels)
         tcfg = TrainConfig(epochs=a.epochs, batch_size=a.batch, lr=a.lr, optimizer=a.optimizer,
                            beta=a.beta, warmup_epochs=a.warmup, seed=a.seed)
         trainer = Trainer(VAE(vcfg, seed=a.seed), data, tcfg, threads=a.threads)

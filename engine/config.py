@@ -8,6 +8,7 @@ from .errors import ConfigError
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "softplus")
 LIKELIHOODS = ("bernoulli", "gaussian")
 OPTIMIZERS = ("adam", "sgd")
+ARCHS = ("mlp", "conv")
 
 
 @dataclass
@@ -18,6 +19,9 @@ class VAEConfig:
     decoder_hidden is given.  likelihood "bernoulli" models pixels in [0, 1] with logits;
     "gaussian" models them with a sigmoid mean and either a fixed variance (output_variance)
     or, when output_variance is None, a per-pixel variance the decoder learns.
+    arch "conv" puts one stride-2, 4x4, padding-1 convolution per entry of `channels` before
+    the hidden layers, and the mirrored transposed convolutions after the decoder's (see
+    engine/architecture.py); image sides must then divide by 2 ** len(channels).
     """
 
     image_shape: tuple[int, int] = (28, 28)
@@ -27,6 +31,8 @@ class VAEConfig:
     activation: str = "relu"
     likelihood: str = "bernoulli"
     output_variance: float | None = None
+    arch: str = "mlp"
+    channels: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         self.image_shape = tuple(int(s) for s in self.image_shape)
@@ -45,6 +51,8 @@ class VAEConfig:
             raise ConfigError(f"unknown likelihood {self.likelihood!r}; choose from {', '.join(LIKELIHOODS)}")
         if self.output_variance is not None and not self.output_variance > 0:
             raise ConfigError(f"output variance must be positive, got {self.output_variance}")
+        self.channels = tuple(int(c) for c in self.channels)
+        _check_arch(self.arch, self.channels, self.image_shape)
 
     @property
     def input_dim(self) -> int:
@@ -103,6 +111,26 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
         return cls(**_known(cls, d))
+
+
+def _check_arch(arch: str, channels: tuple[int, ...], image_shape: tuple[int, ...]) -> None:
+    if arch not in ARCHS:
+        raise ConfigError(f"unknown architecture {arch!r}; choose from {', '.join(ARCHS)}")
+    if arch == "mlp":
+        if channels:
+            raise ConfigError("conv channels apply only to the conv architecture (--arch conv)")
+        return
+    if not channels or any(c < 1 for c in channels):
+        raise ConfigError(f"the conv architecture needs positive channel counts like 32,64, got {channels}")
+    step = 2 ** len(channels)
+    h, w = image_shape[0], image_shape[1]
+    if h % step or w % step:
+        def near(side: int) -> str:
+            lower, upper = side // step * step, (side // step + 1) * step
+            return f"{lower} or {upper}" if lower else str(upper)
+        raise ConfigError(f"{len(channels)} stride-2 convolutions need image sides divisible by {step}, "
+                          f"but the images are {h}x{w}: sides that work are multiples of {step} "
+                          f"(height {near(h)}, width {near(w)}), or use fewer channel entries")
 
 
 def _known(cls, d: dict) -> dict:

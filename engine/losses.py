@@ -8,6 +8,7 @@ so the training step can fold the batch mean and the optimizer's constant into o
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,13 +24,19 @@ VAR_FLOOR = 1e-4
 LOG_2PI = math.log(2.0 * math.pi)
 
 
-def _buffer(work: dict, key: str, like: np.ndarray, dtype=None) -> np.ndarray:
-    """A scratch array shaped like `like`, kept in `work` and reused while the shape holds."""
-    dtype = dtype or like.dtype
-    buf = work.get(key)
-    if buf is None or buf.shape != like.shape or buf.dtype != dtype:
-        buf = work[key] = np.empty(like.shape, dtype)
-    return buf
+@dataclass
+class BernoulliScratch:
+    """Scratch arrays of bernoulli_nll_total for one (n, D) batch shape, reused every step."""
+
+    e: np.ndarray            # (n, D) exp(-|l|)
+    u: np.ndarray            # (n, D)
+    positive: np.ndarray     # (n, D) bool
+    ones: np.ndarray         # (n*D,) for the BLAS sum
+
+    @classmethod
+    def for_shape(cls, shape: tuple[int, int], dtype) -> "BernoulliScratch":
+        return cls(np.empty(shape, dtype), np.empty(shape, dtype), np.empty(shape, np.bool_),
+                   np.ones(shape[0] * shape[1], dtype))
 
 
 def _exp_neg_abs(logits: np.ndarray, e: np.ndarray) -> np.ndarray:
@@ -53,27 +60,24 @@ def bernoulli_nll(logits: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def bernoulli_nll_total(logits: np.ndarray, x: np.ndarray, grad: np.ndarray, scale: float,
-                        work: dict) -> float:
+                        work: BernoulliScratch) -> float:
     """The training form of bernoulli_nll: its sum over the batch, and its gradient.
 
     grad (n, D) receives scale * dLoss/dlogits = scale * (sigmoid(l) - x).  Only the batch total
-    is formed (sum(x * l) as one BLAS dot, no per-image sums) and `work` keeps the scratch
+    is formed (sum(x * l) as one BLAS dot, no per-image sums) and `work` holds the scratch
     arrays, so a training step allocates nothing here.
     """
-    e = _exp_neg_abs(logits, _buffer(work, "e", logits))
+    e = _exp_neg_abs(logits, work.e)
     t = grad                                            # scratch until the gradient is formed
     np.maximum(logits, cached_full(logits.shape, 0.0, logits.dtype), out=t)
-    u = _buffer(work, "u", logits)
+    u = work.u
     np.log1p(e, out=u)
     t += u
-    ones = work.get("ones")
-    if ones is None or ones.size != t.size or ones.dtype != t.dtype:
-        ones = work["ones"] = np.ones(t.size, t.dtype)
-    total = float(np.dot(t.reshape(-1), ones)) - float(np.vdot(x, logits))   # BLAS sums: 3x numpy's
+    total = float(np.dot(t.reshape(-1), work.ones)) - float(np.vdot(x, logits))   # BLAS sums: 3x numpy's
     # sigmoid(l) = 1 / (1 + e) for l >= 0 and e / (1 + e) for l < 0, with no cancellation;
     # max(e, [l >= 0]) is that numerator, as e <= 1, and avoids a slow where=.
     np.add(e, 1.0, out=u)
-    positive = _buffer(work, "positive", logits, np.bool_)
+    positive = work.positive
     np.greater_equal(logits, 0.0, out=positive)
     np.maximum(e, positive, out=grad)
     grad /= u

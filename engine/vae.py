@@ -1,106 +1,72 @@
-"""The MLP variational autoencoder: forward, backward and the inference calls the GUI needs.
+"""The variational autoencoder (MLP or convolutional): the inference calls the GUI needs, and
+the training step (engine/backprop.py).
 
-All weights live in one flat buffer (`params`), each layer's W and b being views into it, and all
+All weights live in one flat buffer (`params`), each layer's tensors being views into it, and all
 gradients likewise in `grads`; the optimizer then updates a single contiguous vector.  Training
 uses preallocated per-batch-size buffers; inference allocates its own arrays, so a copy of the
 model can decode in one thread while another trains.
 
-Shapes: x (n, D) pixels in [0, 1]; mu, logvar, eps, z (n, L); D = H*W, L = latent_dim.
+Shapes: x (n, D) pixels in [0, 1], flattened (height, width, channels); mu, logvar, eps, z
+(n, L); D = H*W*C, L = latent_dim.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-from . import activations, losses
+from . import activations, architecture, losses, network
+from .backprop import TrainingPass
 from .config import VAEConfig
 from .errors import ConfigError, DataError
+from .layers import Layer
 from .limits import check_memory
 
 
-def layer_shapes(config: VAEConfig) -> list[tuple[int, int]]:
-    """(n_in, n_out) of every Dense layer in params order, computed without allocating anything.
-
-    Encoder hidden layers, the encoder head (-> 2L: [mu | logvar]), decoder hidden layers, the
-    decoder output (-> D logits, or 2D: [mean logits | raw logvar] when the variance is learned).
-    """
-    L, D = config.latent_dim, config.input_dim
-    out_dim = 2 * D if config.learns_variance else D
-    enc_sizes = (D,) + config.hidden
-    dec_sizes = (L,) + config.decoder_sizes
-    shapes = list(zip(enc_sizes[:-1], enc_sizes[1:])) + [(enc_sizes[-1], 2 * L)]
-    return shapes + list(zip(dec_sizes[:-1], dec_sizes[1:])) + [(dec_sizes[-1], out_dim)]
-
-
 def param_count(config: VAEConfig) -> int:
-    """Number of weights and biases a model of this config holds, without building it."""
-    return sum(i * o + o for i, o in layer_shapes(config))
+    """Number of weights and biases a model of this config holds, without allocating them."""
+    encoder, decoder = architecture.build(config)
+    return sum(layer.n_params for layer in encoder + decoder)
 
-
-@dataclass
-class Dense:
-    """y = x @ W + b.  W (n_in, n_out) and b (n_out,) view the model's params, gW and gb its grads."""
-
-    W: np.ndarray
-    b: np.ndarray
-    gW: np.ndarray
-    gb: np.ndarray
-
-    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        out = np.matmul(x, self.W, out=out)
-        out += self.b
-        return out
-
-    def backward(self, x: np.ndarray, d: np.ndarray, dx: np.ndarray | None) -> None:
-        """Fill gW, gb from the input x and upstream gradient d (n, n_out); dx (n, n_in) if given."""
-        np.matmul(x.T, d, out=self.gW)
-        np.sum(d, axis=0, out=self.gb)
-        if dx is not None:
-            np.matmul(d, self.W.T, out=dx)
+INFERENCE_FLOATS = 2 ** 24     # 64 MB of float32 per array while encoding or decoding in chunks
 
 
 class VAE:
-    """Gaussian encoder q(z|x) = N(mu, diag(exp(logvar))), prior N(0, I), Bernoulli or Gaussian decoder."""
+    """Gaussian encoder q(z|x) = N(mu, diag(exp(logvar))), prior N(0, I), Bernoulli or Gaussian decoder.
+
+    The encoder and decoder are lists of layers (engine/architecture.py), MLP or convolutional.
+    """
 
     def __init__(self, config: VAEConfig, seed: int = 0, dtype: type = np.float32) -> None:
         self.config = config
         self.dtype = np.dtype(dtype)
-        self._shapes = shapes = layer_shapes(config)
-        total = sum(i * o + o for i, o in shapes)
+        self.encoder, self.decoder = architecture.build(config)
+        total = sum(layer.n_params for layer in self.layers)
         check_memory(2 * total * self.dtype.itemsize, f"a model of {total:,} weights", ConfigError)
         self.params = np.empty(total, self.dtype)
         self.grads = np.zeros(total, self.dtype)
-        self._bind(self.layer_views(self.grads))
-        self._init_weights(np.random.default_rng(seed))
-        self._trainer_pass = None
-
-    def layer_views(self, grads: np.ndarray) -> list[Dense]:
-        """Dense layers whose W, b view this model's params and whose gW, gb view `grads`."""
-        layers, offset = [], 0
-        for n_in, n_out in self._shapes:
-            w_end, b_end = offset + n_in * n_out, offset + n_in * n_out + n_out
-            layers.append(Dense(self.params[offset:w_end].reshape(n_in, n_out), self.params[w_end:b_end],
-                                grads[offset:w_end].reshape(n_in, n_out), grads[w_end:b_end]))
-            offset = b_end
-        return layers
-
-    def _bind(self, layers: list[Dense]) -> None:
-        n_enc = len(self.config.hidden)
-        self.layers = layers
-        self.encoder = layers[:n_enc]
-        self.encoder_head = layers[n_enc]                 # -> [mu | logvar]
-        self.decoder = layers[n_enc + 1:-1]
-        self.decoder_out = layers[-1]                     # -> logits (or [mean logits | raw logvar])
-
-    def _init_weights(self, rng: np.random.Generator) -> None:
-        # U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for W and b: PyTorch's nn.Linear default, so results
-        # compare like for like with the reference implementation.
+        self._bind(self.layers, self.grads)
+        rng = np.random.default_rng(seed)
         for layer in self.layers:
-            bound = 1.0 / math.sqrt(layer.W.shape[0])
-            layer.W[...] = rng.uniform(-bound, bound, layer.W.shape)
-            layer.b[...] = rng.uniform(-bound, bound, layer.b.shape)
+            layer.init(rng)
+        self._trainer_pass: TrainingPass | None = None
+
+    @property
+    def layers(self) -> list[Layer]:
+        """Every layer, encoder first (the order of their tensors in params)."""
+        return self.encoder + self.decoder
+
+    def _bind(self, layers: list[Layer], grads: np.ndarray) -> None:
+        offset = 0
+        for layer in layers:
+            layer.bind(self.params[offset:offset + layer.n_params], grads[offset:offset + layer.n_params])
+            offset += layer.n_params
+
+    def build_layers(self, grads: np.ndarray) -> tuple[list[Layer], list[Layer]]:
+        """New (encoder, decoder) layers viewing this model's params and writing into `grads`."""
+        encoder, decoder = architecture.build(self.config)
+        self._bind(encoder + decoder, grads)
+        return encoder, decoder
 
     @property
     def n_params(self) -> int:
@@ -111,7 +77,7 @@ class VAE:
         twin = VAE.__new__(VAE)
         twin.__dict__.update(self.__dict__)
         twin.params, twin.grads, twin._trainer_pass = self.params.copy(), np.zeros_like(self.grads), None
-        twin._bind(twin.layer_views(twin.grads))
+        twin.encoder, twin.decoder = twin.build_layers(twin.grads)
         return twin
 
     # ---------------------------------------------------------------- inference
@@ -141,19 +107,13 @@ class VAE:
             raise DataError("latent codes contain NaN or infinite values")
         return z
 
-    def _hidden(self, layers: list[Dense], h: np.ndarray) -> np.ndarray:
-        for layer in layers:
-            a = layer.forward(h)
-            h = activations.forward(self.config.activation, a, a)
-        return h
-
     def _encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        stats = self.encoder_head.forward(self._hidden(self.encoder, x))    # (n, 2L)
+        stats = network.forward(self.encoder, x)                            # (n, 2L)
         L = self.config.latent_dim
         return stats[:, :L].copy(), stats[:, L:].copy()
 
     def _decoder_output(self, z: np.ndarray) -> np.ndarray:
-        return self.decoder_out.forward(self._hidden(self.decoder, z))      # (n, D) or (n, 2D)
+        return network.forward(self.decoder, z)                             # (n, D) or (n, 2D)
 
     def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior parameters (mu, logvar), each (n, L), for images x (n, D)."""
@@ -183,9 +143,15 @@ class VAE:
             return losses.bernoulli_nll(out, x)
         return losses.gaussian_nll(out, x, cfg.output_variance)
 
+    def _rows_within_budget(self, rows: int) -> int:
+        """At most `rows`, and few enough that no layer's array exceeds INFERENCE_FLOATS
+        (a convolution's patch matrix is ~20x its output)."""
+        return max(1, min(rows, INFERENCE_FLOATS // max(layer.floats_per_image for layer in self.layers)))
+
     def elbo_terms(self, x: np.ndarray, rng: np.random.Generator, chunk: int = 2000) -> tuple[np.ndarray, np.ndarray]:
         """Per-image (reconstruction, KL) in nats, one z sample each; negative ELBO = their sum."""
         x = self._as_images(x)
+        chunk = self._rows_within_budget(chunk)
         recon, kl = np.empty(len(x)), np.empty(len(x))
         for s in range(0, len(x), chunk):
             xs = x[s:s + chunk]
@@ -206,7 +172,7 @@ class VAE:
         x = self._as_images(x)
         L = self.config.latent_dim
         result = np.empty(len(x))
-        chunk = max(1, max_rows // k)
+        chunk = max(1, self._rows_within_budget(max_rows) // k)
         for s in range(0, len(x), chunk):
             xs = x[s:s + chunk]
             n = len(xs)
@@ -224,7 +190,7 @@ class VAE:
 
     # ---------------------------------------------------------------- training
     def recon_nll_total(self, out: np.ndarray, x: np.ndarray, grad: np.ndarray, scale: float,
-                        work: dict) -> float:
+                        work: losses.BernoulliScratch | None) -> float:
         """-log p(x|z) summed over a batch from decoder outputs, and its gradient times scale into grad."""
         cfg = self.config
         if cfg.likelihood == "bernoulli":
@@ -240,10 +206,8 @@ class VAE:
         also whether the gradient is finite.  Over- and underflow are left to that check (and
         to the loss being non-finite) rather than warned about.
         """
-        from .backprop import Replica
-
         if self._trainer_pass is None:
-            self._trainer_pass = Replica(self, self.grads)
+            self._trainer_pass = TrainingPass(self, self.grads)
         n = len(x)
         with np.errstate(over="ignore", invalid="ignore"):
             recon, kl, finite_check = self._trainer_pass.step(x, eps, beta, grad_scale / n)

@@ -38,7 +38,7 @@ def check(cfg: VAEConfig, beta=0.7, n=4, seed=0) -> None:
     numeric = numeric_gradient(model, x, eps, beta)
     offset = 0
     for layer in model.layers:
-        for tensor in (layer.W, layer.b):
+        for tensor in layer.params:
             a, n_ = analytic[offset:offset + tensor.size], numeric[offset:offset + tensor.size]
             offset += tensor.size
             assert np.linalg.norm(a - n_) / (np.linalg.norm(a) + np.linalg.norm(n_)) < 1e-6
@@ -69,3 +69,11 @@ def test_gradient_scale_multiplies_every_gradient():
     plain = model.grads.copy()
     model.train_step(x, eps, 1.0, grad_scale=0.1)
     np.testing.assert_allclose(model.grads, 0.1 * plain, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("likelihood,variance", LIKELIHOODS)
+def test_conv_vae_gradient(likelihood, variance):
+    """The full conv VAE loss: two stride-2 convolutions, dense core, mirrored transposed convolutions."""
+    cfg = VAEConfig(image_shape=(8, 4), arch="conv", channels=(2, 3), hidden=(5,), latent_dim=2,
+                    activation="tanh", likelihood=likelihood, output_variance=variance)
+    check(cfg, n=3)

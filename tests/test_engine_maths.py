@@ -43,7 +43,7 @@ def test_bernoulli_is_stable_for_extreme_logits():
     logits = np.array([[1000.0, -1000.0, 1000.0, -1000.0, 0.0]], dtype=np.float32)
     x = np.array([[1.0, 0.0, 0.0, 1.0, 1.0]], dtype=np.float32)
     grad = np.empty_like(logits)
-    total = losses.bernoulli_nll_total(logits, x, grad, 1.0, {})
+    total = losses.bernoulli_nll_total(logits, x, grad, 1.0, losses.BernoulliScratch.for_shape(logits.shape, logits.dtype))
     # Confident and right costs nothing; confident and wrong costs |logit| nats; logit 0 costs ln 2.
     assert losses.bernoulli_nll(logits, x)[0] == pytest.approx(2000.0 + math.log(2.0), rel=1e-6)
     assert total == pytest.approx(2000.0 + math.log(2.0), rel=1e-6)

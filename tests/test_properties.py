@@ -25,7 +25,7 @@ def test_split_ranges_cover_every_index_once_in_order(n, parts):
 def test_bernoulli_loss_is_finite_nonnegative_and_its_two_forms_agree(logits, x):
     per_image = losses.bernoulli_nll(logits, x)
     grad = np.empty_like(logits)
-    total = losses.bernoulli_nll_total(logits, x, grad, 0.5, {})
+    total = losses.bernoulli_nll_total(logits, x, grad, 0.5, losses.BernoulliScratch.for_shape(logits.shape, logits.dtype))
     assert np.all(np.isfinite(per_image)) and np.all(per_image >= -1e-3)
     assert np.isclose(total, per_image.sum(), rtol=1e-5, atol=1e-2)
     # the gradient is 0.5 * (sigmoid(l) - x): finite and within [-0.5, 0.5]

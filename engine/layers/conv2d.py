@@ -1,0 +1,105 @@
+"""2-D convolution on channels-last images, as im2col and one matrix product."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import Layer, init_uniform
+from . import subpixel
+from .im2col import conv_out_size, patches, scatter_add
+
+
+@dataclass
+class Conv2dCache:
+    xp: np.ndarray       # (n, H + 2p, W + 2p, C) padded input; the border stays zero
+    cols: np.ndarray     # (n*Ho*Wo, k*k*C) the input's patches, one per row
+    y: np.ndarray        # (n*Ho*Wo, F) output
+    dx: np.ndarray       # (n, H*W*C) input gradient
+    gather: subpixel.SubpixelBuffers | None     # the input gradient's buffers (see subpixel.applies)
+
+
+class Conv2d(Layer):
+    """y[n, i, j, f] = b[f] + sum_{a, c, ch} xp[n, s*i + a, s*j + c, ch] * K[a, c, ch, f].
+
+    Input (n, H*W*C) and output (n, Ho*Wo*F), both flattened channels-last; xp is x zero-padded
+    by `padding` on each side, Ho = floor((H + 2p - k) / s) + 1.  The kernel K (k, k, C, F) is
+    stored as the matrix W (k*k*C, F) that multiplies the patch matrix.
+    """
+
+    def __init__(self, in_shape: tuple[int, int, int], filters: int, kernel: int = 4,
+                 stride: int = 2, padding: int = 1) -> None:
+        super().__init__()
+        self.in_shape = tuple(in_shape)
+        h, w, c = self.in_shape
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+        oh, ow = conv_out_size(h, kernel, stride, padding), conv_out_size(w, kernel, stride, padding)
+        if oh < 1 or ow < 1:
+            raise ValueError(f"a {kernel}x{kernel} convolution does not fit {h}x{w} images")
+        self.out_shape = (oh, ow, filters)
+        self.in_size, self.out_size = h * w * c, oh * ow * filters
+        self.param_shapes = ((kernel * kernel * c, filters), (filters,))
+
+    def init(self, rng: np.random.Generator) -> None:
+        init_uniform(rng, self.params, self.param_shapes[0][0])
+
+    def _padded_shape(self, n: int) -> tuple[int, int, int, int]:
+        h, w, c = self.in_shape
+        return n, h + 2 * self.padding, w + 2 * self.padding, c
+
+    def make_cache(self, n: int, dtype: np.dtype) -> Conv2dCache:
+        rows, k = n * self.out_shape[0] * self.out_shape[1], self.param_shapes[0][0]
+        gather = (subpixel.SubpixelBuffers.make(n, self.out_shape, self.in_shape[2], self.kernel, self.stride, dtype)
+                  if subpixel.applies(self.kernel, self.stride, self.in_shape[2]) else None)
+        return Conv2dCache(np.zeros(self._padded_shape(n), dtype), np.empty((rows, k), dtype),
+                           np.empty((rows, self.out_shape[2]), dtype), np.empty((n, self.in_size), dtype), gather)
+
+    def _interior(self, xp: np.ndarray) -> np.ndarray:
+        h, w, _ = self.in_shape
+        p = self.padding
+        return xp[:, p:p + h, p:p + w, :]
+
+    def forward(self, x: np.ndarray, cache: Conv2dCache | None = None) -> np.ndarray:
+        n = len(x)
+        oh, ow, f = self.out_shape
+        xp = np.zeros(self._padded_shape(n), x.dtype) if cache is None else cache.xp
+        self._interior(xp)[...] = x.reshape(n, *self.in_shape)
+        cols = np.empty((n * oh * ow, self.param_shapes[0][0]), x.dtype) if cache is None else cache.cols
+        np.copyto(cols.reshape(n, oh, ow, self.kernel, self.kernel, -1),
+                  patches(xp, self.kernel, self.stride, oh, ow))
+        y = np.matmul(cols, self.params[0], out=None if cache is None else cache.y)
+        y += self.params[1]
+        return y.reshape(n, self.out_size)
+
+    def backward(self, dy: np.ndarray, cache: Conv2dCache, need_dx: bool = True) -> np.ndarray | None:
+        n = len(dy)
+        oh, ow, f = self.out_shape
+        dy = dy.reshape(n * oh * ow, f)
+        gW, gb = self.grads
+        np.matmul(cache.cols.T, dy, out=gW)
+        np.sum(dy, axis=0, out=gb)
+        if not need_dx:
+            return None
+        dx = cache.dx.reshape(n, *self.in_shape)
+        if cache.gather is not None:
+            K = self.params[0].reshape(self.kernel, self.kernel, self.in_shape[2], f)
+            subpixel.transposed_conv(dy.reshape(n, oh, ow, f), K, self.stride, self.padding, dx, cache.gather)
+        else:       # col2im: scatter the patches' gradients back (k*k strided adds)
+            dcols = np.matmul(dy, self.params[0].T)
+            dxp = np.zeros(self._padded_shape(n), dy.dtype)
+            scatter_add(dcols.reshape(n, oh, ow, self.kernel, self.kernel, -1), dxp, self.stride)
+            dx[...] = self._interior(dxp)
+        return cache.dx
+
+    def to_torch(self, tensors: list[np.ndarray]) -> list[np.ndarray]:
+        k, c, f = self.kernel, self.in_shape[2], self.out_shape[2]       # nn.Conv2d.weight: (F, C, k, k)
+        return [tensors[0].reshape(k, k, c, f).transpose(3, 2, 0, 1), tensors[1]]
+
+    @property
+    def floats_per_image(self) -> int:
+        return self.out_shape[0] * self.out_shape[1] * self.param_shapes[0][0]
+
+    def gemm_shapes(self, n: int, need_dx: bool = True) -> list[tuple[int, int, int]]:
+        m = n * self.out_shape[0] * self.out_shape[1]
+        k, f = self.param_shapes[0]
+        return [(m, k, f), (k, m, f)] + ([(m, f, k)] if need_dx else [])
