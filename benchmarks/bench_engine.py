@@ -48,16 +48,9 @@ def gemm_peak(sizes=(1024, 2048, 3072), seconds: float = 1.0) -> float:
 
 
 def step_gemms(model: VAE, n: int) -> list[tuple[int, int, int]]:
-    """(m, k, n) of every matrix product one training step does, forward and backward."""
-    shapes = []
-    first = model.layers[0]
-    for layer in model.layers:
-        k, out = layer.W.shape
-        shapes.append((n, k, out))             # forward  x @ W
-        shapes.append((k, n, out))             # backward x.T @ d  -> dW
-        if layer is not first:
-            shapes.append((n, out, k))         # backward d @ W.T  -> dx
-    return shapes
+    """(m, k, n) of every matrix product one training step does, forward and backward (the
+    first layer computes no input gradient)."""
+    return [shape for i, layer in enumerate(model.layers) for shape in layer.gemm_shapes(n, need_dx=i > 0)]
 
 
 def time_it(fn, seconds: float = 1.0, rounds: int = 5) -> float:

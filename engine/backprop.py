@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import losses, network
+from .parallel import run_parts, split_ranges
 
 if TYPE_CHECKING:
     from .vae import VAE
@@ -85,3 +86,36 @@ class TrainingPass:
         check = float(dstats.sum())
         network.backward(self.encoder, dstats, ws.encoder, need_dx=False)
         return recon, float(kl.sum()), check
+
+
+class SplitPass:
+    """A batch split across `parts` threads, one TrainingPass each, their gradients summed.
+
+    Each part runs its matrix products on one BLAS thread (the caller sets that) and its
+    element-wise work (im2col copies, activations) on its own core, which NumPy allows by
+    releasing the GIL in its loops.
+    """
+
+    def __init__(self, model: VAE, parts: int) -> None:
+        self.model = model
+        self.passes = [TrainingPass(model, model.grads)] + [
+            TrainingPass(model, np.zeros_like(model.grads)) for _ in range(parts - 1)]
+        self._slices = split_ranges(model.grads.size, parts)
+
+    def step(self, x: np.ndarray, eps: np.ndarray, beta: float, scale: float) -> tuple[float, float, float]:
+        """As TrainingPass.step, over the whole batch."""
+        rows = split_ranges(len(x), len(self.passes), align=1)
+        results: list = [None] * len(rows)
+
+        def part(i: int) -> None:
+            with np.errstate(over="ignore", invalid="ignore"):      # thread-local: as train_step's
+                results[i] = self.passes[i].step(x[rows[i]], eps[rows[i]], beta, scale)
+
+        run_parts(part, list(range(len(rows))))
+
+        def add(s: slice) -> None:
+            for extra in self.passes[1:len(rows)]:
+                self.model.grads[s] += extra.grads[s]
+
+        run_parts(add, self._slices)
+        return tuple(sum(r[k] for r in results) for k in range(3))

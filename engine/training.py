@@ -203,11 +203,15 @@ class Trainer:
         batches = math.ceil(n / B)
         last = self.epochs_done + cfg.epochs
         x_batch = np.empty((B, x.shape[1]), model.dtype)
+        # A conv model's step splits each batch across the threads, each on one BLAS thread, so
+        # its im2col copies run on every core too (backprop.SplitPass; measured in the README).
+        # The MLP's ~60 small calls per pass would hand the GIL back and forth: all BLAS threads.
+        split = self.threads if model.config.arch == "conv" and B >= 2 * self.threads else 1
         for epoch in range(self.epochs_done + 1, last + 1):
             order = self.rng.permutation(n)
             busy = loss_sum = 0.0
             seen = 0
-            with threadpool_limits(self.threads, user_api="blas"):
+            with threadpool_limits(1 if split > 1 else self.threads, user_api="blas"):
                 for b in range(batches):
                     if self._stop.is_set():
                         return
@@ -218,7 +222,8 @@ class Trainer:
                     xb = np.take(x, idx, axis=0, out=x_batch[:len(idx)])
                     eps = self.rng.standard_normal((len(idx), L), dtype=model.dtype)
                     beta = self.beta_at(epoch, b + 1, batches)
-                    loss, recon, kl, finite = model.train_step(xb, eps, beta, opt.grad_scale, check=True)
+                    loss, recon, kl, finite = model.train_step(xb, eps, beta, opt.grad_scale, check=True,
+                                                               parts=split)
                     if not (finite and math.isfinite(loss)):
                         raise TrainingDiverged(
                             f"the loss became {'NaN' if math.isnan(loss) else 'infinite'} at epoch {epoch}, "

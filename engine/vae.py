@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from . import activations, architecture, losses, network
-from .backprop import TrainingPass
+from .backprop import SplitPass, TrainingPass
 from .config import VAEConfig
 from .errors import ConfigError, DataError
 from .layers import Layer
@@ -49,7 +49,7 @@ class VAE:
         rng = np.random.default_rng(seed)
         for layer in self.layers:
             layer.init(rng)
-        self._trainer_pass: TrainingPass | None = None
+        self._passes: dict[int, TrainingPass | SplitPass] = {}      # training passes by batch split
 
     @property
     def layers(self) -> list[Layer]:
@@ -76,7 +76,7 @@ class VAE:
         """An independent model with the same weights (e.g. a snapshot to explore while training)."""
         twin = VAE.__new__(VAE)
         twin.__dict__.update(self.__dict__)
-        twin.params, twin.grads, twin._trainer_pass = self.params.copy(), np.zeros_like(self.grads), None
+        twin.params, twin.grads, twin._passes = self.params.copy(), np.zeros_like(self.grads), {}
         twin.encoder, twin.decoder = twin.build_layers(twin.grads)
         return twin
 
@@ -198,18 +198,20 @@ class VAE:
         return float(losses.gaussian_nll(out, x, cfg.output_variance, grad, scale).sum())
 
     def train_step(self, x: np.ndarray, eps: np.ndarray, beta: float = 1.0, grad_scale: float = 1.0,
-                   check: bool = False) -> tuple[float, ...]:
+                   check: bool = False, parts: int = 1) -> tuple[float, ...]:
         """Forward and backward on one minibatch; fills self.grads with grad_scale * d(mean loss).
 
         x (n, D), eps (n, L) standard normal noise.  The loss is the per-image mean of
         recon + beta * KL.  Returns (loss, recon, kl) as per-image means, and with check=True
         also whether the gradient is finite.  Over- and underflow are left to that check (and
-        to the loss being non-finite) rather than warned about.
+        to the loss being non-finite) rather than warned about.  parts > 1 splits the batch
+        across that many threads (backprop.SplitPass).
         """
-        if self._trainer_pass is None:
-            self._trainer_pass = TrainingPass(self, self.grads)
+        step = self._passes.get(parts)
+        if step is None:
+            step = self._passes[parts] = TrainingPass(self, self.grads) if parts == 1 else SplitPass(self, parts)
         n = len(x)
         with np.errstate(over="ignore", invalid="ignore"):
-            recon, kl, finite_check = self._trainer_pass.step(x, eps, beta, grad_scale / n)
+            recon, kl, finite_check = step.step(x, eps, beta, grad_scale / n)
         result = ((recon + beta * kl) / n, recon / n, kl / n)
         return result + (math.isfinite(finite_check),) if check else result

@@ -77,3 +77,15 @@ def test_conv_vae_gradient(likelihood, variance):
     cfg = VAEConfig(image_shape=(8, 4), arch="conv", channels=(2, 3), hidden=(5,), latent_dim=2,
                     activation="tanh", likelihood=likelihood, output_variance=variance)
     check(cfg, n=3)
+
+
+def test_a_batch_split_across_threads_gives_the_same_gradient():
+    cfg = VAEConfig(image_shape=(8, 8), arch="conv", channels=(3, 4), hidden=(6,), latent_dim=2)
+    model = VAE(cfg, dtype=np.float64)
+    rng = np.random.default_rng(2)
+    x, eps = rng.uniform(size=(7, 64)), rng.standard_normal((7, 2))
+    whole = model.train_step(x, eps, 0.8, grad_scale=0.1)
+    expected = model.grads.copy()
+    split = model.train_step(x, eps, 0.8, grad_scale=0.1, parts=2)
+    np.testing.assert_allclose(split, whole, rtol=1e-12)
+    np.testing.assert_allclose(model.grads, expected, rtol=1e-10, atol=1e-14)

@@ -182,3 +182,23 @@ def test_slow_loss_redraws_happen_less_often_within_bounds(qtbot, window, monkey
         plots.redraw_tick()
     assert 1000 < plots.redraw_interval_ms <= loss_plots.REDRAW_MAX_MS
     assert plots.batches_plotted == 12
+
+
+def test_a_conv_model_trains_streams_saves_and_reopens(qtbot, window, train, tmp_path):
+    panel, s = window.panels["training"], window.session
+    assert not panel.channels_edit.isEnabled()                      # the MLP is the default
+    panel.arch_combo.setCurrentIndex(panel.arch_combo.findData("conv"))
+    assert panel.channels_edit.isEnabled()
+    panel.channels_edit.setText("4,8")
+    panel.hidden_edit.setText("16")
+    panel.epochs_spin.setValue(1)
+    assert _run(qtbot, window, train) == "completed"
+    assert s.model.config.arch == "conv" and s.model.config.channels == (4, 8)
+    assert window.panels["loss"].epochs_plotted == 1
+    assert len(window.map_panel.view.scatter_points()) == 500
+    assert window.map_panel.mosaic is not None
+    path = tmp_path / "conv.npz"
+    assert window.commands.save_model(path=str(path))
+    panel.arch_combo.setCurrentIndex(panel.arch_combo.findData("mlp"))
+    assert window.commands.open_model(str(path))
+    assert s.model.config.channels == (4, 8) and panel.arch() == "conv" and panel.channels_edit.text() == "4,8"

@@ -16,6 +16,8 @@ from .elided_label import ElidedLabel
 
 DEFAULT_EPOCHS = 20       # a full MNIST run of the default model takes about a minute here (~2.5-3 s an epoch)
 DEFAULT_HIDDEN = "400"
+DEFAULT_CHANNELS = "32,64"
+ARCHITECTURES = (("MLP", "mlp"), ("Convolutional", "conv"))
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -81,6 +83,18 @@ class TrainingPanel(QWidget):
 
         model_box = QGroupBox("Model")
         form = QFormLayout(model_box)
+        self.arch_combo = QComboBox(objectName="archCombo")
+        for label, name in ARCHITECTURES:
+            self.arch_combo.addItem(label, name)
+        self.arch_combo.setToolTip("MLP: dense layers only (trains MNIST in about a minute). Convolutional: "
+                                   "stride-2 4x4 convolutions before the hidden layers, transposed "
+                                   "convolutions after them (sharper, about ten times slower)")
+        form.addRow("Architecture", self.arch_combo)
+        self.channels_edit = QLineEdit(DEFAULT_CHANNELS, objectName="channelsEdit", enabled=False)
+        self.channels_edit.setToolTip("Channels of the convolutions, one stride-2 layer each (each halves the "
+                                      "image's sides, so they must divide by 2 per layer), e.g. 32,64")
+        form.addRow("Conv channels", self.channels_edit)
+        self.arch_combo.currentIndexChanged.connect(self._on_arch_changed)
         self.hidden_edit = QLineEdit(DEFAULT_HIDDEN, objectName="hiddenEdit")
         self.hidden_edit.setToolTip("Encoder hidden layer sizes, input side first, e.g. 400 or 512,256; "
                                     "the decoder mirrors them")
@@ -168,11 +182,27 @@ class TrainingPanel(QWidget):
     def hidden_sizes(self) -> tuple[int, ...]:
         return parse_hidden(self.hidden_edit.text())
 
+    def arch(self) -> str:
+        return self.arch_combo.currentData()
+
+    def channels(self) -> tuple[int, ...]:
+        """The conv channels, () for the MLP; raises ValueError on bad input."""
+        if self.arch() != "conv":
+            return ()
+        try:
+            return parse_hidden(self.channels_edit.text())
+        except ValueError:
+            raise ValueError("conv channels must be whole numbers between 1 and 8192, e.g. 32,64") from None
+
     def vae_config(self, image_shape: tuple):
         """The VAEConfig for these settings; raises ValueError / ConfigError on bad input."""
         from engine import VAEConfig
         return VAEConfig(image_shape=tuple(image_shape), hidden=self.hidden_sizes(),
-                         latent_dim=self.latent_spin.value(), likelihood=self.likelihood_combo.currentText())
+                         latent_dim=self.latent_spin.value(), likelihood=self.likelihood_combo.currentText(),
+                         arch=self.arch(), channels=self.channels())
+
+    def _on_arch_changed(self) -> None:
+        self.channels_edit.setEnabled(self.arch() == "conv" and not self.session.training.running)
 
     def train_config(self):
         from engine import TrainConfig
@@ -182,6 +212,9 @@ class TrainingPanel(QWidget):
     def show_config(self, vae_config, train_config=None) -> None:
         """Fill the controls from a loaded model's settings."""
         self.hidden_edit.setText(",".join(str(h) for h in vae_config.hidden))
+        self.arch_combo.setCurrentIndex(self.arch_combo.findData(vae_config.arch))
+        if vae_config.channels:
+            self.channels_edit.setText(",".join(str(c) for c in vae_config.channels))
         self.latent_spin.setValue(vae_config.latent_dim)
         self.likelihood_combo.setCurrentText(vae_config.likelihood)
         if train_config is not None:
@@ -253,10 +286,11 @@ class TrainingPanel(QWidget):
 
     def _on_training_changed(self, state) -> None:
         running = state.running
-        for w in (self.start_button, self.dataset_combo, self.open_folder_button, self.hidden_edit,
+        for w in (self.start_button, self.dataset_combo, self.open_folder_button, self.arch_combo, self.hidden_edit,
                   self.latent_spin, self.likelihood_combo, self.epochs_spin, self.batch_spin,
                   self.lr_spin, self.beta_spin, self.seed_spin):
             w.setEnabled(not running)
+        self.channels_edit.setEnabled(not running and self.arch() == "conv")
         self.continue_check.setEnabled(not running and self.session.model is not None)
         self.pause_button.setEnabled(state.phase in ("running", "pausing", "paused"))
         self.stop_button.setEnabled(state.phase in ("running", "pausing", "paused"))
