@@ -113,7 +113,7 @@ class Trainer:
                               f"images but {data.name} has {data.image_shape[0]}x{data.image_shape[1]}")
         self.model, self.data, self.config = model, data, config
         converted = 0 if data.x_train.dtype == model.dtype else data.x_train.size * model.dtype.itemsize
-        check_memory(training_bytes(model.n_params, model.config.input_dim, [layer.W.shape[1] for layer in model.layers],
+        check_memory(training_bytes(model.n_params, model.config.input_dim, [layer.floats_per_image for layer in model.layers if layer.n_params],
                                     max(config.batch_size, EVAL_CHUNK), converted), "training this model", ConfigError)
         self.threads = threads or default_workers()
         self.optimizer = make_optimizer(config.optimizer, model.params, model.grads, config.lr, self.threads)

@@ -85,3 +85,18 @@ def test_cli_names_the_image_sizes_that_work(tmp_path):
     assert run.returncode == 1
     error = run.stderr.splitlines()[-1]           # after the loader's "25 images loaded"
     assert "Traceback" not in run.stderr and "divisible by 8" in error and "8 or 16" in error
+
+
+def test_conv_models_round_trip_through_safetensors_in_pytorch_layout(tmp_path):
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    model = VAE(VAEConfig(image_shape=(8, 8), arch="conv", channels=(3, 5), hidden=(6,), latent_dim=2,
+                          likelihood="gaussian"))
+    path = save_model(tmp_path / "conv.safetensors", model)
+    tensors = safetensors_numpy.load_file(path)
+    assert tensors["encoder_conv.0.weight"].shape == (3, 1, 4, 4)          # nn.Conv2d: (F, C, k, k)
+    assert tensors["decoder_deconv.0.weight"].shape == (5, 3, 4, 4)        # nn.ConvTranspose2d: (C, F, k, k)
+    assert tensors["decoder_out.weight"].shape == (3, 2, 4, 4)             # mean and log-variance channels
+    assert tensors["decoder_map.weight"].shape == (2 * 2 * 5, 6)
+    K = model.encoder[0].params[0].reshape(4, 4, 1, 3)
+    np.testing.assert_array_equal(tensors["encoder_conv.0.weight"][2, 0, 1, 3], K[1, 3, 0, 2])
+    np.testing.assert_array_equal(load_model(path).model.params, model.params)

@@ -53,8 +53,8 @@ def test_safetensors_names_follow_the_layers_in_pytorch_layout(tmp_path):
         for p in ("weight", "bias")}
     model = trainer.model
     np.testing.assert_array_equal(tensors["encoder.0.weight"], model.encoder[0].W.T)
-    np.testing.assert_array_equal(tensors["encoder_head.bias"], model.encoder_head.b)
-    np.testing.assert_array_equal(tensors["decoder_out.weight"], model.decoder_out.W.T)
+    np.testing.assert_array_equal(tensors["encoder_head.bias"], model.encoder[-1].b)
+    np.testing.assert_array_equal(tensors["decoder_out.weight"], model.decoder[-1].W.T)
     with open(path, "rb") as f:
         header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
     assert json.loads(header["__metadata__"]["latent_lab"])["format"] == "latent-lab-model"
