@@ -19,6 +19,7 @@ from .data import (Dataset, FolderLoad, FolderScan, LoadCancelled, TooFewImages,
 from .errors import ConfigError, DataError, EngineError, ModelFileError, TrainingDiverged
 from .explore import Neighbours, PosteriorSamples, Samples, nearest_neighbours, posterior_samples, prior_samples
 from .latent_stats import LatentHealth, kl_per_dim, latent_health
+from .image_shape import ImageShape
 from .manifold import interpolate, latent_plane, manifold_grid, plane_codes, posterior_ellipse, tile_images
 from .planes import (PCAPlane, SlicePlane, aggregate_extent, pca_plane, plane_grid_codes, plane_mosaic,
                      projected_ellipse)
@@ -30,7 +31,7 @@ from .traversal import Traversal, posterior_values, prior_values, traverse
 from .vae import VAE
 
 __all__ = [
-    "VAE", "VAEConfig", "TrainConfig", "Trainer", "BatchReport", "EpochReport", "SettingChange", "PartialEpoch",
+    "VAE", "VAEConfig", "TrainConfig", "Trainer", "BatchReport", "EpochReport", "SettingChange", "PartialEpoch", "ImageShape",
     "Dataset", "load_dataset", "load_dataset_with_report", "load_mnist", "load_idx_dataset", "load_idx_folder", "read_idx",
     "FolderLoad", "FolderScan", "folder_name", "load_folder", "scan_folder", "LoadCancelled", "TooFewImages",
     "ModelFile", "save_model", "load_model",

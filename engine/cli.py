@@ -15,13 +15,15 @@ import numpy as np
 from . import cli_checks as check
 from .config import ACTIVATIONS, ARCHS, LIKELIHOODS, OPTIMIZERS, TrainConfig, VAEConfig
 from .data import Dataset, load_dataset_with_report
+from .data.decode import COLOR_MODES
+from .data.folder import MAX_SIDE
 from .errors import EngineError, TrainingDiverged
 from .export_data import export_dataset
 from .losses import VAR_FLOOR
 from .manifold import manifold_grid
 from .storage import FORMATS, ModelFile, load_model, save_model
 from .threads import set_threads
-from .training import EpochReport, Trainer
+from .training import EVAL_CHUNK, EpochReport, Trainer, elbo_terms
 from .vae import VAE
 
 PROG = "python -m engine"
@@ -38,6 +40,20 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"{message} (see {self.prog} --help)")
 
 
+def _image_size(text: str) -> tuple[int, int]:
+    """--size N (square) or HxW."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        h, w = (int(parts[0]),) * 2 if len(parts) == 1 else (int(parts[0]), int(parts[1]))
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError(f"expected a size like 32 or 28x20 (height x width), got {text!r}") from None
+    if len(parts) > 2:
+        raise argparse.ArgumentTypeError(f"expected a size like 32 or 28x20 (height x width), got {text!r}")
+    if not (1 <= h <= MAX_SIDE and 1 <= w <= MAX_SIDE):
+        raise argparse.ArgumentTypeError(f"image sides must be from 1 to {MAX_SIDE} pixels, got {text!r}")
+    return h, w
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Train, evaluate and sample variational autoencoders (NumPy).")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -45,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a VAE (or resume one) and optionally save it")
     t.add_argument("--data", default=None, help="'mnist' (bundled), or a folder of images / IDX files / "
                    ".npy arrays (default: mnist, or the resumed model's data set)")
+    t.add_argument("--size", type=_image_size, default=None,
+                   help="bring every image of a folder to N x N or HxW pixels (default: the folder's common size "
+                        "if at most 64x64, else 28x28)")
+    t.add_argument("--color", choices=COLOR_MODES, default="auto",
+                   help="folder images in colour (rgb), grey, or auto: rgb if any image carries colour (default auto)")
+    t.add_argument("--background", default=None,
+                   help="what transparent pixels are composited onto: white, black or #rrggbb "
+                        "(default: white for colour; for grey, whichever contrasts)")
     t.add_argument("--arch", choices=ARCHS, default="mlp",
                    help="mlp, or conv: stride-2 4x4 convolutions before the hidden layers, mirrored (default mlp)")
     t.add_argument("--channels", type=check.sizes, default=None,
@@ -95,20 +119,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _data_for(spec: str | None, saved: ModelFile | None = None) -> Dataset:
+def _data_for(spec: str | None, saved: ModelFile | None = None, options: dict | None = None) -> Dataset:
     """The data set named by --data, else the one `saved` was trained on, else MNIST.
 
     A model's own data set is loaded again with the folder options it was loaded with; another
-    folder is brought to the model's image size.
+    folder is brought to the model's image size and channels.  `options` (from --size, --color,
+    --background) go to a folder loaded for a new model.
     """
-    options: dict = {}
+    options = dict(options or {})
     if spec is None and saved is not None:
         spec = saved.dataset_source or saved.dataset_name
         if spec is None:
             raise CliError("the model's data set is not recorded in its file; name it with --data")
         options = saved.folder_options() if saved.dataset_source else {}
     elif saved is not None:
-        options = {"image_size": saved.image_shape}
+        options = {"image_size": saved.image_shape[:2], "color": "rgb" if saved.image_shape.is_colour else "grey"}
     data, summary = load_dataset_with_report(spec or "mnist", **options)
     if summary:
         print(summary, file=sys.stderr)
@@ -154,7 +179,9 @@ def cmd_train(a: argparse.Namespace) -> int:
         data = _limit(_data_for(a.data, saved), a.limit)
         trainer = Trainer.resume(saved, data, epochs=a.epochs, threads=a.threads)
     else:
-        data = _limit(_data_for(a.data), a.limit)
+        options = {k: v for k, v in (("image_size", a.size), ("color", a.color), ("background", a.background))
+                   if v is not None}
+        data = _limit(_data_for(a.data, options=options), a.limit)
         channels = a.channels if a.channels is not None else ((32, 64) if a.arch == "conv" else ())
         vcfg = VAEConfig(image_shape=data.image_shape, hidden=a.hidden, latent_dim=a.latent,
                          decoder_hidden=a.decoder_hidden, activation=a.activation,
@@ -225,11 +252,15 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     saved = load_model(a.model)
     data = _data_for(a.data, saved)
     if data.image_shape != saved.image_shape:
-        raise CliError(f"the model is for {saved.image_shape[0]}x{saved.image_shape[1]} images but "
-                       f"{data.name} has {data.image_shape[0]}x{data.image_shape[1]}")
+        raise CliError(f"the model is for {saved.image_shape} images but {data.name} has {data.image_shape}")
     rng = np.random.default_rng(a.seed)
-    recon, kl = saved.model.elbo_terms(data.x_test, rng)
-    log_px = saved.model.iwae_log_likelihood(data.x_test, a.iw, rng)
+    recon, kl = elbo_terms(saved.model, data.x_test, rng)
+    # Float rows a chunk at a time, and the estimator's decoded batch held to MNIST's 20,000 x 784
+    # values (63 MB), so a 64x64 colour model does not decode 20,000 rows of 12,288 at once.
+    max_rows = max(1, 20000 * 784 // saved.model.config.input_dim)
+    log_px = np.concatenate([saved.model.iwae_log_likelihood(data.test_float(slice(s, s + EVAL_CHUNK)), a.iw, rng,
+                                                             max_rows=max_rows)
+                             for s in range(0, len(data.x_test), EVAL_CHUNK)])
     result = {"images": len(data.x_test), "elbo": float(-(recon + kl).mean()), "recon": float(recon.mean()),
               "kl": float(kl.mean()), "iw_samples": a.iw, "log_likelihood": float(log_px.mean())}
     if a.json:
@@ -249,11 +280,11 @@ def cmd_sample(a: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as exc:
         raise CliError(f"--out {exc}") from None
     saved = load_model(a.model)
-    mosaic = manifold_grid(saved.model, a.grid, np.random.default_rng(a.seed))
+    mosaic = manifold_grid(saved.model, a.grid, np.random.default_rng(a.seed))   # (H, W) or (H, W, 3)
     pixels = np.clip(np.rint(mosaic * 255.0), 0, 255).astype(np.uint8)
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     try:
-        Image.fromarray(pixels, mode="L").save(a.out, format=fmt, **options)
+        Image.fromarray(pixels, mode="RGB" if pixels.ndim == 3 else "L").save(a.out, format=fmt, **options)
     except OSError as exc:
         raise CliError(f"cannot write {a.out}: {exc.strerror or exc}") from None
     print(f"wrote {a.out} ({pixels.shape[1]}x{pixels.shape[0]} pixels, {fmt})", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from .errors import ConfigError
+from .image_shape import ImageShape
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "softplus")
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -15,6 +16,9 @@ ARCHS = ("mlp", "conv")
 class VAEConfig:
     """Architecture of an MLP VAE.
 
+    image_shape: the ImageShape (height, width, channels) of its images; (height, width), as
+    files written before colour record it, means grey.  Each of the H*W*C values is one output
+    of the likelihood, so for colour the Bernoulli or Gaussian applies per channel value.
     hidden: encoder hidden layer sizes, input side first; the decoder mirrors them unless
     decoder_hidden is given.  likelihood "bernoulli" models pixels in [0, 1] with logits;
     "gaussian" models them with a sigmoid mean and either a fixed variance (output_variance)
@@ -24,7 +28,7 @@ class VAEConfig:
     engine/architecture.py); image sides must then divide by 2 ** len(channels).
     """
 
-    image_shape: tuple[int, int] = (28, 28)
+    image_shape: ImageShape = ImageShape(28, 28, 1)
     hidden: tuple[int, ...] = (400,)
     latent_dim: int = 2
     decoder_hidden: tuple[int, ...] | None = None
@@ -35,12 +39,10 @@ class VAEConfig:
     channels: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        self.image_shape = tuple(int(s) for s in self.image_shape)
+        self.image_shape = ImageShape.of(tuple(int(s) for s in self.image_shape))
         self.hidden = tuple(int(h) for h in self.hidden)
         if self.decoder_hidden is not None:
             self.decoder_hidden = tuple(int(h) for h in self.decoder_hidden)
-        if len(self.image_shape) != 2 or min(self.image_shape) < 1:
-            raise ConfigError(f"image_shape must be (height, width), got {self.image_shape}")
         if any(h < 1 for h in self.hidden + (self.decoder_hidden or ())):
             raise ConfigError(f"hidden layer sizes must be positive, got {self.hidden}")
         if self.latent_dim < 1:
@@ -56,7 +58,7 @@ class VAEConfig:
 
     @property
     def input_dim(self) -> int:
-        return self.image_shape[0] * self.image_shape[1]
+        return self.image_shape.size
 
     @property
     def decoder_sizes(self) -> tuple[int, ...]:
@@ -68,7 +70,7 @@ class VAEConfig:
         return self.likelihood == "gaussian" and self.output_variance is None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "image_shape": list(self.image_shape)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "VAEConfig":

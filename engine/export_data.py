@@ -17,9 +17,11 @@ from .storage.atomic import write_atomically
 
 
 def to_uint8(x: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
-    """Images (n, D) in [0, 1] as uint8 (n, H, W) or (n, H, W, C), rounded to the nearest level."""
+    """Stored images (n, D), uint8 or floats in [0, 1], as uint8 (n, H, W) or (n, H, W, C), floats
+    rounded to the nearest level."""
     shape = tuple(image_shape) if len(image_shape) == 2 or image_shape[2] > 1 else tuple(image_shape[:2])
-    return np.clip(np.rint(x * 255.0), 0, 255).astype(np.uint8).reshape((len(x),) + shape)
+    levels = x if x.dtype == np.uint8 else np.clip(np.rint(x * 255.0), 0, 255).astype(np.uint8)
+    return levels.reshape((len(x),) + shape)
 
 
 def export_dataset(data: Dataset, path: str | Path) -> Path:

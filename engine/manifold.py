@@ -6,15 +6,20 @@ from statistics import NormalDist
 import numpy as np
 
 from .errors import ConfigError
+from .image_shape import ImageShape
 from .vae import VAE
 
 
-def tile_images(images: np.ndarray, image_shape: tuple[int, int], rows: int, cols: int) -> np.ndarray:
-    """(rows*cols, H*W) images -> one (rows*H, cols*W) mosaic, image 0 at the top left, row-major."""
-    h, w = image_shape
+def tile_images(images: np.ndarray, image_shape: ImageShape | tuple[int, ...], rows: int, cols: int) -> np.ndarray:
+    """(rows*cols, H*W*C) images -> one mosaic, image 0 at the top left, row-major.
+
+    The mosaic is (rows*H, cols*W) for grey images and (rows*H, cols*W, 3) for colour ones.
+    """
+    h, w, c = ImageShape.of(tuple(int(v) for v in image_shape))
     if images.shape[0] != rows * cols:
         raise ConfigError(f"{images.shape[0]} images do not fill a {rows}x{cols} mosaic")
-    return (images.reshape(rows, cols, h, w).transpose(0, 2, 1, 3).reshape(rows * h, cols * w))
+    mosaic = images.reshape(rows, cols, h, w, c).transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, c)
+    return mosaic[..., 0] if c == 1 else mosaic
 
 
 def plane_codes(latent_dim: int, n: int, extent: tuple[float, float, float, float],
@@ -37,7 +42,7 @@ def plane_codes(latent_dim: int, n: int, extent: tuple[float, float, float, floa
 
 def latent_plane(model: VAE, n: int, extent: tuple[float, float, float, float] = (-3, 3, -3, 3),
                  dims: tuple[int, int] = (0, 1), base: np.ndarray | None = None) -> np.ndarray:
-    """Decode an n x n grid over a rectangle of the latent plane into one mosaic (n*H, n*W)."""
+    """Decode an n x n grid over a rectangle of the latent plane into one mosaic (n*H, n*W[, 3])."""
     z = plane_codes(model.config.latent_dim, n, extent, dims, base)
     return tile_images(model.decode(z), model.config.image_shape, n, n)
 

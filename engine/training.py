@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from .config import TrainConfig
 from .data import Dataset
+from .data.dataset import to_float
 from .errors import ConfigError, TrainingDiverged
 from .limits import check_memory, training_bytes
 from .optim import make_optimizer
@@ -108,13 +109,13 @@ class Trainer:
                  history: list[EpochReport] | None = None, epochs_done: int = 0,
                  threads: int | None = None, setting_changes: list[SettingChange] | None = None,
                  partial: PartialEpoch | None = None, discarded: list[PartialEpoch] | None = None) -> None:
-        if data.input_dim != model.config.input_dim:
-            raise ConfigError(f"the model expects {model.config.image_shape[0]}x{model.config.image_shape[1]} "
-                              f"images but {data.name} has {data.image_shape[0]}x{data.image_shape[1]}")
+        if data.image_shape != model.config.image_shape:
+            raise ConfigError(f"the model expects {model.config.image_shape} images but {data.name} has "
+                              f"{data.image_shape}")
         self.model, self.data, self.config = model, data, config
-        converted = 0 if data.x_train.dtype == model.dtype else data.x_train.size * model.dtype.itemsize
+        # the data stay as stored: batches and test chunks are converted as they are used (run, evaluate)
         check_memory(training_bytes(model.n_params, model.config.input_dim, [layer.floats_per_image for layer in model.layers if layer.n_params],
-                                    max(config.batch_size, EVAL_CHUNK), converted), "training this model", ConfigError)
+                                    max(config.batch_size, EVAL_CHUNK), 0), "training this model", ConfigError)
         self.threads = threads or default_workers()
         self.optimizer = make_optimizer(config.optimizer, model.params, model.grads, config.lr, self.threads)
         self.rng = np.random.default_rng(config.seed)
@@ -126,7 +127,6 @@ class Trainer:
         self.discarded: list[PartialEpoch] = list(discarded or [])
         self._pending: dict[str, float] = {}
         self._pending_lock = threading.Lock()
-        self._x_train = data.x_train if data.x_train.dtype == model.dtype else data.x_train.astype(model.dtype)
 
     @classmethod
     def resume(cls, saved, data: Dataset, epochs: int | None = None, threads: int | None = None) -> "Trainer":
@@ -198,7 +198,7 @@ class Trainer:
             self.discarded.append(self.partial)
             self.partial = None
         cfg, model, opt = self.config, self.model, self.optimizer
-        x = self._x_train
+        x = self.data.x_train   # stored uint8 (or float32): each batch becomes float as it is used
         n, B, L = len(x), min(cfg.batch_size, len(x)), model.config.latent_dim
         batches = math.ceil(n / B)
         last = self.epochs_done + cfg.epochs
@@ -207,6 +207,7 @@ class Trainer:
         # its im2col copies run on every core too (backprop.SplitPass; measured in the README).
         # The MLP's ~60 small calls per pass would hand the GIL back and forth: all BLAS threads.
         split = self.threads if model.config.arch == "conv" and B >= 2 * self.threads else 1
+        raw = None if x.dtype == model.dtype else np.empty((B, x.shape[1]), x.dtype)
         for epoch in range(self.epochs_done + 1, last + 1):
             order = self.rng.permutation(n)
             busy = loss_sum = 0.0
@@ -219,7 +220,7 @@ class Trainer:
                         self._apply_pending(epoch, b + 1, batches)
                     start = time.perf_counter()
                     idx = order[b * B:(b + 1) * B]
-                    xb = np.take(x, idx, axis=0, out=x_batch[:len(idx)])
+                    xb = self._batch(x, idx, x_batch[:len(idx)], raw)
                     eps = self.rng.standard_normal((len(idx), L), dtype=model.dtype)
                     beta = self.beta_at(epoch, b + 1, batches)
                     loss, recon, kl, finite = model.train_step(xb, eps, beta, opt.grad_scale, check=True,
@@ -241,9 +242,29 @@ class Trainer:
             self.partial = None
             yield report
 
+    @staticmethod
+    def _batch(x: np.ndarray, idx: np.ndarray, out: np.ndarray, raw: np.ndarray | None) -> np.ndarray:
+        """Rows idx of the stored images as the model's floats in `out` (n, D), allocating nothing."""
+        if raw is None:
+            return np.take(x, idx, axis=0, out=out)
+        stored = np.take(x, idx, axis=0, out=raw[:len(idx)])
+        if out.dtype == np.float32:
+            return to_float(stored, out=out)
+        out[...] = to_float(stored)   # float64 models (gradient checks): the float32 values, widened
+        return out
+
     def evaluate(self, epoch: int | None = None) -> tuple[float, float]:
         """Test-set (reconstruction, KL) per-image means, one z sample each, from a seeded RNG
         that leaves the training stream untouched."""
         rng = np.random.default_rng([self.config.seed, 7919, epoch or self.epochs_done])
-        recon, kl = self.model.elbo_terms(self.data.x_test, rng, chunk=EVAL_CHUNK)
+        recon, kl = elbo_terms(self.model, self.data.x_test, rng)
         return float(recon.mean()), float(kl.mean())
+
+
+def elbo_terms(model: VAE, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """model.elbo_terms over stored rows x (uint8 or float32), converted to float EVAL_CHUNK rows
+    at a time so a large colour test set never exists as float32 all at once; the same noise
+    stream as one call on the whole float array."""
+    parts = [model.elbo_terms(to_float(x[s:s + EVAL_CHUNK]), rng, chunk=EVAL_CHUNK)
+             for s in range(0, len(x), EVAL_CHUNK)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

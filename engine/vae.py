@@ -6,8 +6,8 @@ gradients likewise in `grads`; the optimizer then updates a single contiguous ve
 uses preallocated per-batch-size buffers; inference allocates its own arrays, so a copy of the
 model can decode in one thread while another trains.
 
-Shapes: x (n, D) pixels in [0, 1], flattened (height, width, channels); mu, logvar, eps, z
-(n, L); D = H*W*C, L = latent_dim.
+Shapes: x (n, D) pixel values in [0, 1] (or uint8 0..255, scaled on the way in); mu, logvar,
+eps, z (n, L); D = H*W*C (row-major, channels last), L = latent_dim.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import numpy as np
 from . import activations, architecture, losses, network
 from .backprop import SplitPass, TrainingPass
 from .config import VAEConfig
+from .data.dataset import to_float
 from .errors import ConfigError, DataError
 from .layers import Layer
 from .limits import check_memory
@@ -86,11 +87,12 @@ class VAE:
         D = self.config.input_dim
         if x.ndim == 1 and x.size == D:
             x = x[None]
-        elif x.ndim == 3 and x.shape[1] * x.shape[2] == D:
+        elif x.ndim >= 3 and math.prod(x.shape[1:]) == D:
             x = x.reshape(len(x), D)
         if x.ndim != 2 or x.shape[1] != D:
-            raise DataError(f"images must have shape (n, {D}) for this {self.config.image_shape[0]}x"
-                            f"{self.config.image_shape[1]} model, got {x.shape}")
+            raise DataError(f"images must have shape (n, {D}) for this {self.config.image_shape} model, "
+                            f"got {x.shape}")
+        x = to_float(x) if x.dtype == np.uint8 else x
         x = x.astype(self.dtype, copy=False)
         if not np.all(np.isfinite(x)):
             raise DataError("images contain NaN or infinite values")

@@ -23,8 +23,9 @@ def write_idx(path, array, gz=False):
 def test_bundled_mnist_is_the_real_thing():
     data = load_mnist()
     assert data.x_train.shape == (60000, 784) and data.x_test.shape == (10000, 784)
-    assert data.x_train.dtype == np.float32 and data.image_shape == (28, 28)
-    assert 0.0 == data.x_train.min() and data.x_train.max() == 1.0
+    assert data.x_train.dtype == np.uint8 and data.image_shape == (28, 28, 1)   # one byte a pixel
+    x = data.train_float()
+    assert x.dtype == np.float32 and 0.0 == x.min() and x.max() == 1.0
     assert np.bincount(data.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
@@ -49,9 +50,9 @@ def test_idx_folder_loads_gzipped_or_raw(tmp_path, gz):
     write_idx(tmp_path / f"t10k-images-idx3-ubyte{suffix}", np.full((2, 5, 7), 255, np.uint8), gz)
     write_idx(tmp_path / f"t10k-labels-idx1-ubyte{suffix}", np.array([2, 0], np.uint8), gz)
     data = load_idx_folder(tmp_path)
-    assert data.image_shape == (5, 7) and data.x_train.shape == (6, 35)
+    assert data.image_shape == (5, 7, 1) and data.x_train.shape == (6, 35)
     assert data.class_names == ["0", "1", "2"]
-    np.testing.assert_array_equal(data.x_test, 1.0)
+    np.testing.assert_array_equal(data.test_float(), 1.0)
 
 
 def test_truncated_and_foreign_idx_files_are_refused(tmp_path):

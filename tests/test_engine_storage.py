@@ -32,7 +32,7 @@ def test_round_trip_gives_identical_outputs_and_metadata(tmp_path):
     assert saved.model.config == trainer.model.config
     assert saved.train_config == trainer.config
     assert saved.history == trainer.history
-    assert (saved.dataset_name, saved.image_shape, saved.class_names) == ("tiny", (4, 4), ["a", "b", "c"])
+    assert (saved.dataset_name, saved.image_shape, saved.class_names) == ("tiny", (4, 4, 1), ["a", "b", "c"])
     assert saved.epochs_done == 2 and saved.optimizer_name == "adam"
 
 

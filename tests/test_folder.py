@@ -58,7 +58,8 @@ def load(root, **kw):
 
 
 def all_x(ds):
-    return np.concatenate([ds.x_train, ds.x_test])
+    """Every image as the float32 rows the model sees."""
+    return np.concatenate([ds.train_float(), ds.test_float()])
 
 
 def all_y(ds):
@@ -73,7 +74,7 @@ def test_labelled_folder_uses_subfolders_as_classes(tmp_path):
         save(tmp_path / "d" / "dog" / f"{i}.png", flat_image(200))
     r = load(tmp_path / "d")
     ds = r.dataset
-    assert ds.name == "d" and ds.class_names == ["cat", "dog"] and ds.image_shape == (8, 8)
+    assert ds.name == "d" and ds.class_names == ["cat", "dog"] and ds.image_shape == (8, 8, 1)
     assert r.loaded == 6 and r.skipped == [] and r.summary() == "6 images loaded"
     x, y = all_x(ds), all_y(ds)
     assert x.dtype == np.float32 and y.dtype == np.int64
@@ -162,7 +163,7 @@ def test_colour_is_converted_with_itu_601_luma(tmp_path):
     save(tmp_path / "red.png", rgb)
     save(tmp_path / "red.jpg", rgb)
     save(tmp_path / "red.bmp", rgb)
-    r = load(tmp_path, image_size=4)
+    r = load(tmp_path, image_size=4, color="grey")
     assert r.loaded == 3
     luma = Image.new("RGB", (1, 1), (255, 0, 0)).convert("L").getpixel((0, 0))
     assert luma == 76  # 0.299 * 255
@@ -188,7 +189,7 @@ def test_palette_image_goes_through_rgb(tmp_path):
     for i in range(2):
         im.save(tmp_path / f"p{i}.png")
         im.save(tmp_path / f"p{i}.gif")
-    x = all_x(load(tmp_path, image_size=4).dataset).reshape(-1, 4, 4)
+    x = all_x(load(tmp_path, image_size=4, color="grey").dataset).reshape(-1, 4, 4)
     green = Image.new("RGB", (1, 1), (0, 255, 0)).convert("L").getpixel((0, 0))
     assert green == 150
     np.testing.assert_array_equal(x[:, 0, 0], px(green))
@@ -268,15 +269,15 @@ def test_mixed_sizes_default_to_the_most_common(tmp_path):
     scan = scan_folder(tmp_path)
     assert scan.most_common_size == (10, 12) and scan.suggested_size == (10, 12)
     r = load(tmp_path)
-    assert r.dataset.image_shape == (10, 12) and r.dataset.input_dim == 120
-    assert load(tmp_path, image_size=6).dataset.image_shape == (6, 6)
+    assert r.dataset.image_shape == (10, 12, 1) and r.dataset.input_dim == 120
+    assert load(tmp_path, image_size=6).dataset.image_shape == (6, 6, 1)
 
 
 def test_large_common_size_suggests_28x28(tmp_path):
     for i in range(2):
         save(tmp_path / f"{i}.jpg", np.zeros((100, 80, 3), np.uint8))
     assert scan_folder(tmp_path).suggested_size == (28, 28)
-    assert load(tmp_path).dataset.image_shape == (28, 28)
+    assert load(tmp_path).dataset.image_shape == (28, 28, 1)
 
 
 def test_aspect_ratio_is_kept_by_padding_with_the_background(tmp_path):
@@ -314,7 +315,7 @@ def test_big_pngs_are_reduced_before_the_grey_conversion(tmp_path, monkeypatch):
     pal.save(tmp_path / "pal.png", transparency=0)  # transparent left half, opaque white right
     seen = []
     real = image_decode.to_grey
-    monkeypatch.setattr(image_decode, "to_grey", lambda im: seen.append(im.size) or real(im))
+    monkeypatch.setattr(image_decode, "to_grey", lambda im, *a: seen.append(im.size) or real(im, *a))
     x = all_x(load(tmp_path, image_size=(8, 10)).dataset).reshape(-1, 8, 10)
     assert len(seen) == 3 and all(w <= 40 and h <= 32 for w, h in seen)
     deep, glass, pal = x  # sorted by file name
@@ -603,7 +604,7 @@ def test_idx_folder(tmp_path):
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.array([2, 2]))
     assert scan_folder(tmp_path).kind == "idx" and scan_folder(tmp_path).most_common_size == (4, 3)
     r = load_folder(tmp_path)
-    assert r.kind == "idx" and r.loaded == 7 and r.dataset.image_shape == (4, 3)
+    assert r.kind == "idx" and r.loaded == 7 and r.dataset.image_shape == (4, 3, 1)
     assert load_dataset(tmp_path).y_test.tolist() == [2, 2]
 
 
@@ -615,7 +616,7 @@ def test_npy_folder(tmp_path):
     assert scan.kind == "arrays" and scan.most_common_size == (7, 5)
     r = load_folder(tmp_path, test_fraction=0.2)
     ds = r.dataset
-    assert r.kind == "arrays" and ds.image_shape == (7, 5) and ds.class_names is None
+    assert r.kind == "arrays" and ds.image_shape == (7, 5, 1) and ds.class_names is None
     assert (len(ds.x_train), len(ds.x_test)) == (24, 6)
     got = np.sort(all_x(ds).sum(1))
     np.testing.assert_allclose(got, np.sort(faces.reshape(30, -1).astype(np.float32).sum(1) / 255), rtol=1e-5)
@@ -625,7 +626,7 @@ def test_several_npy_files_are_classes(tmp_path):
     np.save(tmp_path / "cat.npy", np.zeros((6, 16), np.uint8))        # flat 4x4
     np.save(tmp_path / "dog.npy", np.full((4, 4, 4), 1.0, np.float32))
     ds = load_folder(tmp_path).dataset
-    assert ds.class_names == ["cat", "dog"] and ds.image_shape == (4, 4)
+    assert ds.class_names == ["cat", "dog"] and ds.image_shape == (4, 4, 1)
     assert np.all(all_x(ds)[all_y(ds) == 1] == 1.0)
 
 
@@ -634,7 +635,7 @@ def test_npz_with_its_own_split(tmp_path):
     np.savez(path, x_train=np.zeros((5, 3, 3), np.uint8), y_train=np.arange(5) % 2,
              x_test=np.full((2, 3, 3), 255, np.uint8), y_test=np.array([0, 1]))
     ds, text = load_dataset_with_report(path)
-    assert ds.name == "set" and len(ds.x_test) == 2 and np.all(ds.x_test == 1.0)
+    assert ds.name == "set" and len(ds.x_test) == 2 and np.all(ds.test_float() == 1.0)
     assert ds.class_names == ["0", "1"] and text == "7 images loaded"
 
 

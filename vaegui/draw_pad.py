@@ -13,6 +13,8 @@ from PyQt5.QtGui import QColor, QImage, QPainter, QPen
 from PyQt5.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout,
                              QWidget)
 
+from engine import ImageShape
+
 SUPERSAMPLE = 8
 EMIT_MS = 30
 
@@ -38,10 +40,10 @@ class DrawCanvas(QWidget):
         self.set_image_shape((28, 28))
 
     # -- canvas --------------------------------------------------------------------------
-    def set_image_shape(self, shape: tuple[int, int]) -> None:
-        """Start a blank canvas for (H, W) images."""
-        self.image_shape = (int(shape[0]), int(shape[1]))
-        h, w = self.image_shape
+    def set_image_shape(self, shape: tuple[int, ...]) -> None:
+        """Start a blank canvas for images of an ImageShape (a (H, W) pair is grey)."""
+        self.image_shape = ImageShape.of(tuple(int(s) for s in shape))
+        h, w = self.image_shape[:2]
         self._canvas = QImage(w * SUPERSAMPLE, h * SUPERSAMPLE, QImage.Format_Grayscale8)
         self._canvas.fill(0)
         self.update()
@@ -53,7 +55,7 @@ class DrawCanvas(QWidget):
 
     def image(self) -> np.ndarray:
         """The drawing at the data's shape: (H*W,) float32 in [0, 1]."""
-        h, w = self.image_shape
+        h, w = self.image_shape[:2]
         s = SUPERSAMPLE
         bpl = self._canvas.bytesPerLine()
         ptr = self._canvas.constBits()

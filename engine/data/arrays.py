@@ -5,8 +5,8 @@
   numpy_bitmap layout).
 - An .npz with x_train and x_test (and optionally y_train, y_test, class_names): its own split.
   An .npz with x or images (and optionally y or labels), or a single array: split here.
-Images may also be (N, H, W, 1), RGB (N, H, W, 3|4: converted with the ITU-R 601 luma) or flat
-(N, D) when D is a square.  Integer pixels are read by their range: 8-bit when the largest is at
+Images may also be (N, H, W, 1), colour (N, H, W, 3|4: kept as RGB, alpha ignored; with
+color="grey" converted with the ITU-R 601 luma) or flat (N, D) when D is a square.  Integer pixels are read by their range: 8-bit when the largest is at
 most 255, 16-bit when at most 65535 (said in the data set's notes); negative or larger integers
 are refused.  Floats must lie in [0, 1].  Every array's header is read first, so image sizes
 beyond the limits and arrays too large for this machine's memory are refused before their data
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import Dataset, images_to_float
+from .dataset import Dataset, images_to_rows
 from ..errors import DataError
 from ..image_shape import ImageShape
 from ..limits import check_image_shape, check_labels, check_memory, dataset_bytes
@@ -30,8 +30,13 @@ STORED_BYTES_PER_VALUE = 4   # a Dataset holds float32 pixels
 _CONVERT_CHUNK = 1 << 22     # values converted at a time from 16-bit, bounding the temporaries
 
 
-def load_arrays(files: list[Path], name: str, test_fraction: float = 0.1, seed: int = 0) -> Dataset:
-    """A Dataset from .npy/.npz files (see the module docstring for the layouts)."""
+def load_arrays(files: list[Path], name: str, test_fraction: float = 0.1, seed: int = 0,
+                color: str = "auto") -> Dataset:
+    """A Dataset from .npy/.npz files (see the module docstring for the layouts).
+
+    color: "auto" keeps colour arrays in colour and grey ones grey, "grey" makes colour grey,
+    "rgb" also repeats grey values into three channels.
+    """
     npz = [f for f in files if f.suffix.lower() == ".npz"]
     if npz and len(files) > 1:
         raise DataError(f"{name}: holds {len(files)} array files including an .npz; "
@@ -41,7 +46,7 @@ def load_arrays(files: list[Path], name: str, test_fraction: float = 0.1, seed: 
         arrays = ArrayFile(npz[0])
         if "x_train" in arrays and "x_test" in arrays:
             _check_size([(arrays, "x_train"), (arrays, "x_test")], name)
-            return _given_split(arrays, name, notes)
+            return _given_split(arrays, name, notes, color)
         key = next((k for k in ("x", "images") if k in arrays), None)
         y_key = next((k for k in ("y", "labels") if k in arrays), None)
         if key is None and len(arrays.headers) == 1:
@@ -50,19 +55,19 @@ def load_arrays(files: list[Path], name: str, test_fraction: float = 0.1, seed: 
             raise DataError(f"{npz[0].name}: expected arrays x_train and x_test, or x / images; "
                             f"found {', '.join(sorted(arrays.headers)) or 'none'}")
         _check_size([(arrays, key)], name)
-        x = _images(arrays[key], npz[0].name, notes)
+        x = _images(arrays[key], npz[0].name, notes, color)
         y = _labels(arrays[y_key] if y_key else None, len(x[0]), npz[0].name)
         return _split(x, y, _class_names(arrays, y), name, test_fraction, seed, notes)
     opened = [ArrayFile(f) for f in sorted(files)]
     _check_size([(a, "arr") for a in opened], name)
     if len(opened) == 1:
-        x = _images(opened[0]["arr"], opened[0].path.name, notes)
+        x = _images(opened[0]["arr"], opened[0].path.name, notes, color)
         return _split(x, None, None, name, test_fraction, seed, notes)
-    parts = [(_images(a["arr"], a.path.name, notes), a.path.stem) for a in opened]
+    parts = [(_images(a["arr"], a.path.name, notes, color), a.path.stem) for a in opened]
     shapes = {p[0][1] for p in parts}
     if len(shapes) > 1:
         raise DataError(f"{name}: the array files hold images of different sizes "
-                        f"({', '.join(f'{h}x{w}' for h, w in sorted(shapes))})")
+                        f"({', '.join(str(s) for s in sorted(shapes))})")
     x = np.concatenate([p[0][0] for p in parts])
     y = np.concatenate([np.full(len(p[0][0]), i, np.int64) for i, p in enumerate(parts)])
     return _split((x, parts[0][0][1]), y, [p[1] for p in parts], name, test_fraction, seed, notes)
@@ -159,17 +164,19 @@ def _check_size(members: list[tuple[ArrayFile, str]], name: str) -> None:
     check_memory(need, f"loading {name} ({images:,} images)")
 
 
-def _images(x: np.ndarray, source: str, notes: list[str]) -> tuple[np.ndarray, tuple[int, int]]:
-    """Any supported image array -> ((N, H*W) float32 in [0, 1], (H, W)); what was assumed about
-    integer values is added to notes."""
+def _images(x: np.ndarray, source: str, notes: list[str], color: str = "auto") -> tuple[np.ndarray, ImageShape]:
+    """Any supported image array -> ((N, H*W*C) stored rows, uint8 or float32 in [0, 1], its
+    ImageShape); what was assumed about integer values is added to notes."""
     if x.dtype == bool:
         x = x.astype(np.uint8) * np.uint8(255)
     elif x.dtype.kind in "ui":
         x = to_8bit(x, source, notes)
     if x.ndim == 4 and x.shape[-1] == 1:
         x = x[..., 0]
-    if x.ndim == 4 and x.shape[-1] in (3, 4):  # colour: luma of RGB, alpha ignored
-        luma = x[..., :3].astype(np.float32) @ _LUMA
+    if x.ndim == 4 and x.shape[-1] == 4:
+        x = x[..., :3]  # alpha ignored
+    if x.ndim == 4 and x.shape[-1] == 3 and color == "grey":
+        luma = x.astype(np.float32) @ _LUMA
         x = np.rint(luma).astype(x.dtype) if x.dtype.kind in "ui" else luma
     if x.ndim == 2:
         side = int(round(np.sqrt(x.shape[1])))
@@ -177,11 +184,14 @@ def _images(x: np.ndarray, source: str, notes: list[str]) -> tuple[np.ndarray, t
             raise DataError(f"{source}: flat images of {x.shape[1]} pixels are not square; "
                             "save them as (N, H, W)")
         x = x.reshape(len(x), side, side)
-    if x.ndim != 3 or x.dtype.kind not in "uif" or len(x) == 0:
-        raise DataError(f"{source}: expected images (N, H, W), found {x.dtype} array of shape {x.shape}")
+    if x.ndim == 3 and color == "rgb":
+        x = np.repeat(x[..., None], 3, axis=3)
+    if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[-1] != 3) or x.dtype.kind not in "uif" or len(x) == 0:
+        raise DataError(f"{source}: expected images (N, H, W) or (N, H, W, 3), found {x.dtype} array "
+                        f"of shape {x.shape}")
     check_image_shape((x.shape[1], x.shape[2]), source)
-    try:
-        return images_to_float(x), (int(x.shape[1]), int(x.shape[2]))
+    try:   # uint8 stays one byte a value
+        return images_to_rows(x), ImageShape(int(x.shape[1]), int(x.shape[2]), 3 if x.ndim == 4 else 1)
     except DataError as exc:
         raise DataError(f"{source}: {exc}") from None
 
@@ -242,8 +252,9 @@ def _split(images: tuple[np.ndarray, tuple[int, int]], y: np.ndarray | None,
     return Dataset(name, x[train], pick(y, train), x[test], pick(y, test), shape, class_names, notes)
 
 
-def _given_split(arrays: ArrayFile, name: str, notes: list[str]) -> Dataset:
-    (x_train, shape), (x_test, test_shape) = (_images(arrays[k], f"{name} {k}", notes) for k in ("x_train", "x_test"))
+def _given_split(arrays: ArrayFile, name: str, notes: list[str], color: str) -> Dataset:
+    (x_train, shape), (x_test, test_shape) = (_images(arrays[k], f"{name} {k}", notes, color)
+                                              for k in ("x_train", "x_test"))
     if shape != test_shape:
         raise DataError(f"{name}: train images are {shape} but test images are {test_shape}")
     if ("y_train" in arrays) != ("y_test" in arrays):

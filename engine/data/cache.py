@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import PIL
 
-CACHE_VERSION = 2            # bump when decoding changes, to orphan old entries
+CACHE_VERSION = 3            # bump when decoding changes, to orphan old entries (3: channels)
 CACHE_LIMIT = 2 * 1024 ** 3  # bytes; least recently used entries go first beyond this
 _KEYS = ("images", "stats", "file_index", "skipped_paths", "skipped_reasons")
 
@@ -30,14 +30,14 @@ def default_cache_dir() -> Path:
 
 
 def cache_key(files: list[str], sizes: np.ndarray, mtimes_ns: np.ndarray,
-              shape: tuple[int, int]) -> str:
-    """SHA-256 hex of everything the decoded result depends on.
+              shape: tuple[int, int], variant: str = "") -> str:
+    """SHA-256 hex of everything the decoded result depends on (variant: the colour options).
 
     Inversion, split and seed are not in the key: they are applied after the cache, so changing
     them reuses the decoded images.
     """
     h = hashlib.sha256(f"latent-lab folder v{CACHE_VERSION} pillow {PIL.__version__} "
-                       f"{shape[0]}x{shape[1]}\n".encode())
+                       f"{shape[0]}x{shape[1]} {variant}\n".encode())
     for rel, size, mtime in zip(files, sizes.tolist(), mtimes_ns.tolist()):
         h.update(f"{rel}\t{size}\t{mtime}\n".encode("utf-8", "surrogateescape"))
     return h.hexdigest()
@@ -57,7 +57,8 @@ def read_cache(path: Path) -> dict[str, np.ndarray] | None:
     except (OSError, ValueError, KeyError, EOFError):
         return None
     n = len(data["images"])
-    if data["images"].ndim != 3 or len(data["stats"]) != n or len(data["file_index"]) != n:
+    if data["images"].ndim != 4 or data["stats"].ndim != 2 or data["stats"].shape[1] != 3 \
+            or len(data["stats"]) != n or len(data["file_index"]) != n:
         return None
     try:
         os.utime(path)  # marks it recently used for pruning
@@ -70,7 +71,7 @@ def write_cache(path: Path, images: np.ndarray, stats: np.ndarray, file_index: n
                 skipped: list[tuple[str, str]]) -> None:
     """Store one decoded folder atomically; raises OSError if the cache is not writable.
 
-    images (n, H, W) uint8, stats (n, 2) float32, file_index (n,) int64 into the scan's files,
+    images (n, H, W, C) uint8, stats (n, 3) float32, file_index (n,) int64 into the scan's files,
     skipped: (relative path, reason) pairs.
     """
     path.parent.mkdir(parents=True, exist_ok=True)

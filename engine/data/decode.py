@@ -1,8 +1,14 @@
-"""Decode one image file of any Pillow format into 8-bit grey at a fixed size.
+"""Decode one image file of any Pillow format into 8-bit grey or RGB at a fixed size.
 
 Runs inside worker processes, so it imports only NumPy and Pillow and reports failures as
 short reasons instead of raising.  Inversion is not done here: whether to invert is decided
 once for the whole folder from the border statistics returned with each image.
+
+Colour choices ("color"): "grey" decodes every image to grey exactly as before colour existed;
+"rgb" decodes every image to RGB; "auto" decodes each image to RGB if it carries colour and to
+grey (repeated into three channels) if it does not, and says which, so the folder can be grey
+when no image has colour.  An image "carries colour" when some pixel's channels differ by more
+than COLOUR_SPREAD levels after resizing (the box filter averages away JPEG chroma noise).
 """
 from __future__ import annotations
 
@@ -12,47 +18,58 @@ import warnings
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+COLOR_MODES = ("auto", "rgb", "grey")
+COLOUR_SPREAD = 12
 _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 _SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
+_GREY_MODES = _SIXTEEN_BIT + ("1", "L", "LA", "La", "I", "F")   # no colour to keep
 _EXIF_FORMATS = ("JPEG", "MPO", "TIFF", "WEBP")  # formats whose EXIF may rotate the picture
 _ORIENTATION = 0x0112
 # EXIF orientation -> the transpose that shows the picture upright (as ImageOps.exif_transpose).
 _UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
             4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
             6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601, as Pillow's convert("L")
+
+Background = tuple[int, int, int] | None   # an RGB colour for transparent pixels; None: automatic
 
 
 class SkipImage(Exception):
     """This file is left out; the message is the reason shown to the user."""
 
 
-def decode_chunk(root: str, rel_paths: list[str], shape: tuple[int, int]
-                 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def decode_chunk(root: str, rel_paths: list[str], shape: tuple[int, int], color: str = "grey",
+                 background: Background = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Decode a batch of files: the unit of work sent to a worker process.
 
-    Returns images (n, H, W) uint8 (zeros where skipped), stats (n, 2) float32 holding each
-    image's background (median border pixel) and mean, and reasons: "" for a decoded image,
-    else why the file was skipped.
+    Returns images (n, H, W, C) uint8 (C = 1 for "grey", else 3; zeros where skipped), stats
+    (n, 3) float32 holding each image's background (median border grey level), its mean grey
+    level and whether it carries colour (1.0 or 0.0), and reasons: "" for a decoded image, else
+    why the file was skipped.
     """
     h, w = shape
-    images = np.zeros((len(rel_paths), h, w), np.uint8)
+    images = np.zeros((len(rel_paths), h, w, 1 if color == "grey" else 3), np.uint8)
+    colourful = np.zeros(len(rel_paths), np.float32)
     reasons = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow warns about odd but readable files
         for i, rel in enumerate(rel_paths):
             try:
-                images[i] = decode_image(os.path.join(root, rel), shape)
+                images[i], colourful[i] = decode_image(os.path.join(root, rel), shape, color, background)
                 reasons.append("")
             except SkipImage as exc:
                 reasons.append(str(exc))
-    stats = np.stack([np.median(_ring(images), axis=1), images.mean(axis=(1, 2))], axis=1)
+    grey = images[..., 0] if color == "grey" else luma(images)
+    stats = np.stack([np.median(_ring(grey), axis=1), grey.mean(axis=(1, 2)), colourful], axis=1)
     return images, stats.astype(np.float32), reasons
 
 
-def decode_image(path: str, shape: tuple[int, int]) -> np.ndarray:
-    """One file -> (H, W) uint8 grey, aspect ratio kept by padding with its background.
+def decode_image(path: str, shape: tuple[int, int], color: str = "grey",
+                 background: Background = None) -> tuple[np.ndarray, bool]:
+    """One file -> ((H, W, C) uint8, carries colour), aspect ratio kept by padding with its background.
 
-    Raises SkipImage with a human reason for anything that is not a readable image.
+    C is 1 for color "grey", else 3.  Raises SkipImage with a human reason for anything that is
+    not a readable image.
     """
     try:
         with Image.open(path) as im:
@@ -61,12 +78,20 @@ def decode_image(path: str, shape: tuple[int, int]) -> np.ndarray:
             fit = _fit_size(im.size, shape[::-1] if orientation in (5, 6, 7, 8) else shape)
             # JPEG decodes at 1/2, 1/4 or 1/8 scale in the codec, so a 50-megapixel photo
             # never exists in memory at full size; other formats ignore draft().
-            im.draft("L" if im.mode in ("RGB", "L") else None, (2 * fit[0], 2 * fit[1]))
+            draft = "L" if im.mode in ("RGB", "L") and color == "grey" else \
+                im.mode if im.mode in ("RGB", "L") else None
+            im.draft(draft, (2 * fit[0], 2 * fit[1]))
             im.load()
             im = reduce_large(im, fit)
             if orientation in _UPRIGHT:
                 im = im.transpose(_UPRIGHT[orientation])
-            grey = to_grey(im)
+            converted = _convert(im, shape, color, background)
+        if converted is None:
+            # No colour worth keeping: decode again as grey exactly as a grey folder always
+            # was (JPEG's own grey draft included), so such folders' values do not move.
+            grey, _ = decode_image(path, shape, "grey", background)
+            return np.repeat(grey, 3, axis=2), False
+        return converted
     except SkipImage:
         raise
     except FileNotFoundError:
@@ -87,7 +112,22 @@ def decode_image(path: str, shape: tuple[int, int]) -> np.ndarray:
         if isinstance(exc, OSError) and exc.errno is not None:
             raise SkipImage(f"cannot read: {(exc.strerror or text).lower()}") from None
         raise SkipImage(f"damaged image ({text or type(exc).__name__})") from None
-    return fit_into(grey, shape)
+
+
+def _convert(im: Image.Image, shape: tuple[int, int], color: str, background: Background
+             ) -> tuple[np.ndarray, bool] | None:
+    """A loaded, upright picture -> ((H, W, C) uint8, carries colour) for the colour choice;
+    None for "auto" when a colour-mode picture turns out to hold no colour."""
+    grey_source = im.mode in _GREY_MODES and "transparency" not in im.info
+    if color == "grey" or (color == "auto" and grey_source):
+        grey_bg = None if background is None else _luma_of(background)
+        grey = fit_into(to_grey(im, grey_bg), shape)[..., None]
+        return (grey if color == "grey" else np.repeat(grey, 3, axis=2)), False
+    rgb = fit_into(to_rgb(im, (255, 255, 255) if background is None else background), shape)
+    spread = int((rgb.max(axis=2).astype(np.int16) - rgb.min(axis=2)).max())
+    if color == "auto" and spread <= COLOUR_SPREAD:
+        return None
+    return rgb, spread > COLOUR_SPREAD
 
 
 def reduce_large(im: Image.Image, fit: tuple[int, int]) -> Image.Image:
@@ -113,22 +153,22 @@ def reduce_large(im: Image.Image, fit: tuple[int, int]) -> Image.Image:
         return im
 
 
-def to_grey(im: Image.Image) -> Image.Image:
+def to_grey(im: Image.Image, background: int | None = None) -> Image.Image:
     """Any Pillow mode -> "L" (8-bit grey).
 
     Colour uses Pillow's ITU-R 601 luma (L = 0.299 R + 0.587 G + 0.114 B); 16- and 32-bit grey
-    are scaled so that 65535 -> 255 (not clipped); transparency is composited (see _flatten).
+    are scaled so that 65535 -> 255 (not clipped); transparency is composited onto
+    `background` (0..255), or when None onto white or black, whichever contrasts (see _flatten).
     """
     mode = im.mode
     if mode in _SIXTEEN_BIT or mode == "I":
-        a = np.asarray(im).astype(np.int64).clip(0, 65535)
-        return Image.fromarray(((a * 255 + 32767) // 65535).astype(np.uint8), "L")
+        return Image.fromarray(_sixteen_to_8(np.asarray(im)), "L")
     if mode == "F":  # float TIFF: [0, 1] if it fits there, else treated as 0..255
         a = np.nan_to_num(np.asarray(im, np.float32))
         top = 1.0 if a.max(initial=0.0) <= 1.0 else 255.0
         return Image.fromarray(np.rint(a.clip(0, top) * (255.0 / top)).astype(np.uint8), "L")
     if mode in _ALPHA_MODES or "transparency" in im.info:
-        return _flatten(im.convert("RGBA"))
+        return _flatten(im.convert("RGBA"), background)
     if mode == "L":
         return im
     if mode == "1":
@@ -139,20 +179,59 @@ def to_grey(im: Image.Image) -> Image.Image:
         raise SkipImage(f"unsupported image mode {mode}") from None
 
 
-def _flatten(rgba: Image.Image) -> Image.Image:
+def to_rgb(im: Image.Image, background: tuple[int, int, int]) -> Image.Image:
+    """Any Pillow mode -> "RGB" (8 bits a channel).
+
+    Palettes are expanded, CMYK and YCbCr converted by Pillow; grey modes (16-bit scaled so
+    that 65535 -> 255) repeat into three channels; 16-bit RGB PNGs arrive from Pillow already
+    reduced to their high byte; transparent pixels are composited onto `background`.
+    """
+    mode = im.mode
+    if mode in _ALPHA_MODES or "transparency" in im.info:
+        rgba = np.asarray(im.convert("RGBA"), np.float32)
+        alpha = rgba[..., 3:] * np.float32(1 / 255)
+        out = rgba[..., :3] * alpha + np.asarray(background, np.float32) * (1 - alpha)
+        return Image.fromarray(np.rint(out).astype(np.uint8), "RGB")
+    if mode in _GREY_MODES:
+        return to_grey(im).convert("RGB")
+    if mode == "RGB":
+        return im
+    try:
+        return im.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV
+    except (ValueError, OSError):
+        raise SkipImage(f"unsupported image mode {mode}") from None
+
+
+def _sixteen_to_8(a: np.ndarray) -> np.ndarray:
+    """16-bit values -> 8-bit, rounded, 65535 -> 255 (never clipped at 255)."""
+    a = a.astype(np.int64).clip(0, 65535)
+    return ((a * 255 + 32767) // 65535).astype(np.uint8)
+
+
+def _luma_of(rgb: tuple[int, int, int]) -> int:
+    return int(np.rint(np.dot(np.asarray(rgb, np.float32), _LUMA)))
+
+
+def luma(images: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 RGB -> (...) uint8 grey, ITU-R 601 weights."""
+    return np.rint(images.astype(np.float32) @ _LUMA).astype(np.uint8)
+
+
+def _flatten(rgba: Image.Image, background: int | None = None) -> Image.Image:
     """Composite an RGBA image onto a plain background, returning "L".
 
-    Transparent pixels have no colour of their own, so the background is chosen to contrast
-    with what is drawn: a dark glyph on a transparent ground goes onto white, a light one onto
-    black.  Either way the drawing stays visible, and the folder-wide inversion then decides
-    which polarity the model sees.
+    With no background given: transparent pixels have no colour of their own, so the
+    background is chosen to contrast with what is drawn: a dark glyph on a transparent ground
+    goes onto white, a light one onto black.  Either way the drawing stays visible, and the
+    folder-wide inversion then decides which polarity the model sees.
     """
     grey = np.asarray(rgba.convert("L"), np.float32)
     alpha = np.asarray(rgba.getchannel("A"), np.float32) * np.float32(1 / 255)
-    weight = float(alpha.sum())
-    ink = float((grey * alpha).sum() / weight) if weight > 0 else 0.0
-    background = 255.0 if ink < 128 else 0.0
-    out = grey * alpha + background * (1 - alpha)
+    if background is None:
+        weight = float(alpha.sum())
+        ink = float((grey * alpha).sum() / weight) if weight > 0 else 0.0
+        background = 255 if ink < 128 else 0
+    out = grey * alpha + float(background) * (1 - alpha)
     return Image.fromarray(np.rint(out).astype(np.uint8), "L")
 
 
@@ -163,23 +242,25 @@ def _fit_size(size: tuple[int, int], shape: tuple[int, int]) -> tuple[int, int]:
     return max(1, min(shape[1], round(w * scale))), max(1, min(shape[0], round(h * scale)))
 
 
-def fit_into(grey: Image.Image, shape: tuple[int, int]) -> np.ndarray:
-    """Resize an "L" image to fit (H, W), centred and padded with its own background.
+def fit_into(picture: Image.Image, shape: tuple[int, int]) -> np.ndarray:
+    """Resize an "L" or "RGB" image to fit (H, W), centred and padded with its own background.
 
-    Shrinking uses a box filter (each output pixel is the mean of the input pixels it
-    covers: no ringing, no aliasing), enlarging is bilinear; `reducing_gap` lets Pillow
-    first reduce() big images by an integer factor, which is fast and memory-light.
+    Returns (H, W) uint8 for "L", (H, W, 3) for "RGB".  Shrinking uses a box filter (each
+    output pixel is the mean of the input pixels it covers: no ringing, no aliasing), enlarging
+    is bilinear; `reducing_gap` lets Pillow first reduce() big images by an integer factor,
+    which is fast and memory-light.
     """
     h, w = shape
-    if grey.size == (w, h):
-        return np.asarray(grey, np.uint8)
-    fit_w, fit_h = _fit_size(grey.size, shape)
-    shrinking = fit_w < grey.size[0] or fit_h < grey.size[1]
+    if picture.size == (w, h):
+        return np.asarray(picture, np.uint8)
+    fit_w, fit_h = _fit_size(picture.size, shape)
+    shrinking = fit_w < picture.size[0] or fit_h < picture.size[1]
     resample = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
-    small = np.asarray(grey.resize((fit_w, fit_h), resample, reducing_gap=2.0), np.uint8)
+    small = np.asarray(picture.resize((fit_w, fit_h), resample, reducing_gap=2.0), np.uint8)
     if (fit_h, fit_w) == (h, w):
         return small
-    out = np.full((h, w), border_value(small), np.uint8)
+    out = np.empty((h, w) + small.shape[2:], np.uint8)
+    out[...] = border_value(small)
     top, left = (h - fit_h) // 2, (w - fit_w) // 2
     out[top:top + fit_h, left:left + fit_w] = small
     return out
@@ -191,6 +272,9 @@ def _ring(images: np.ndarray) -> np.ndarray:
                            images[..., 1:-1, 0], images[..., 1:-1, -1]], axis=-1)
 
 
-def border_value(image: np.ndarray) -> int:
-    """Median of the outermost ring of pixels of an (H, W) image: its background."""
+def border_value(image: np.ndarray) -> int | np.ndarray:
+    """Median of the outermost ring of pixels of an (H, W) image, or per channel of an (H, W, 3)
+    one: its background."""
+    if image.ndim == 3:
+        return np.array([np.median(_ring(image[..., c])) for c in range(image.shape[2])]).astype(np.uint8)
     return int(np.median(_ring(image)))

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import DataError
 from .arrays import STORED_BYTES_PER_VALUE, to_8bit
-from .dataset import Dataset, images_to_float
+from .dataset import Dataset, images_to_rows
 from ..limits import check_image_shape, check_labels, check_memory, dataset_bytes
 
 # IDX type codes -> big-endian numpy dtypes (the IDX spec by LeCun et al.).
@@ -92,7 +92,7 @@ def load_idx_dataset(train_images: str | Path, train_labels: str | Path | None,
         if imgs.dtype.kind in "ui":
             imgs = to_8bit(imgs, Path(img_path).name, notes)
         try:
-            xs.append(images_to_float(imgs))
+            xs.append(images_to_rows(imgs))   # uint8 stays one byte a value
         except DataError as exc:
             raise DataError(f"{img_path}: {exc}") from None
         if lab_path is None:

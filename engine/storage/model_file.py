@@ -24,7 +24,7 @@ class ModelFile:
     train_config: TrainConfig
     history: list[EpochReport] = field(default_factory=list)
     dataset_name: str | None = None
-    image_shape: tuple[int, ...] = (28, 28)
+    image_shape: tuple[int, ...] = (28, 28, 1)
     class_names: list[str] | None = None
     epochs_done: int = 0
     optimizer_name: str | None = None
@@ -52,6 +52,10 @@ class ModelFile:
         opts = {k: v for k, v in self.dataset_options.items() if k in accepted}
         if "image_size" in opts:
             opts["image_size"] = tuple(opts["image_size"])
+            # Folders were always loaded grey before colour existed, and their files say nothing.
+            opts.setdefault("color", "rgb" if tuple(self.image_shape)[2:] == (3,) else "grey")
+        if opts.get("background") is not None:
+            opts["background"] = tuple(opts["background"])
         return opts
 
 
