@@ -40,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"{message} (see {self.prog} --help)")
 
 
-def _image_size(text: str) -> tuple[int, int]:
+def image_size_arg(text: str) -> tuple[int, int]:
     """--size N (square) or HxW."""
     parts = text.lower().replace("×", "x").split("x")
     try:
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a VAE (or resume one) and optionally save it")
     t.add_argument("--data", default=None, help="'mnist' (bundled), or a folder of images / IDX files / "
                    ".npy arrays (default: mnist, or the resumed model's data set)")
-    t.add_argument("--size", type=_image_size, default=None,
+    t.add_argument("--size", type=image_size_arg, default=None,
                    help="bring every image of a folder to N x N or HxW pixels (default: the folder's common size "
                         "if at most 64x64, else 28x28)")
     t.add_argument("--color", choices=COLOR_MODES, default="auto",

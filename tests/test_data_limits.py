@@ -116,7 +116,7 @@ def test_sixteen_bit_values_in_wide_integers_are_scaled_by_65535_and_said(tmp_pa
     x[:, 1, 1] = 32768
     np.save(tmp_path / "deep.npy", x)
     r = load_folder(tmp_path / "deep.npy")
-    pixels = np.concatenate([r.dataset.x_train, r.dataset.x_test])
+    pixels = np.concatenate([r.dataset.train_float(), r.dataset.test_float()])
     assert np.all(pixels[:, 0] == 1.0) and np.allclose(pixels[:, 5], 128 / 255)
     assert f"{np.dtype(dtype)} values up to 65,535 read as 16-bit (65535 is white)" in r.summary()
 
@@ -125,7 +125,7 @@ def test_eight_bit_values_in_a_wide_integer_type_are_read_as_8_bit_and_said(tmp_
     x = np.full((6, 4, 4), 200, np.int64)
     np.save(tmp_path / "wide.npy", x)
     r = load_folder(tmp_path / "wide.npy")
-    assert np.allclose(r.dataset.x_train, 200 / 255)
+    assert np.allclose(r.dataset.train_float(), 200 / 255)
     assert "int64 values 0-200 read as 8-bit" in r.summary()
     _, text = load_dataset_with_report(tmp_path / "wide.npy")
     assert "read as 8-bit" in text
@@ -153,7 +153,7 @@ def test_sixteen_bit_idx_images_are_scaled_too(tmp_path):
         x = np.full((n, 4, 4), 65535, ">i4")
         (folder / name).write_bytes(idx_header(x.shape, 0x0C) + x.tobytes())
     ds = load_idx_folder(folder)
-    assert np.all(ds.x_train == 1.0) and any("16-bit" in note for note in ds.notes)
+    assert np.all(ds.train_float() == 1.0) and any("16-bit" in note for note in ds.notes)
 
 
 def test_labels_far_beyond_the_classes_are_refused(tmp_path):

@@ -139,7 +139,7 @@ def test_the_pytorch_examples_vae_opens_and_matches_pytorchs_forward(tmp_path, p
     safetensors.numpy.save_file({prefix + k: v for k, v in sd.items()}, path)
     opened = load_model(path)
     cfg = opened.model.config
-    assert (cfg.image_shape, cfg.hidden, cfg.decoder_hidden, cfg.latent_dim) == ((4, 4), (8,), (7,), 3)
+    assert (cfg.image_shape, cfg.hidden, cfg.decoder_hidden, cfg.latent_dim) == ((4, 4, 1), (8,), (7,), 3)
     assert (cfg.activation, cfg.likelihood, opened.origin) == ("relu", "bernoulli", "a pytorch/examples VAE")
     x = tiny_data().x_test
     rng_seed = 5

@@ -26,7 +26,7 @@ from ..limits import check_image_shape, check_labels, check_memory, dataset_byte
 from .splits import split_indices
 
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
-STORED_BYTES_PER_VALUE = 4   # a Dataset holds float32 pixels
+STORED_BYTES_PER_VALUE = 4   # at most: a Dataset holds uint8, or float32 for float sources
 _CONVERT_CHUNK = 1 << 22     # values converted at a time from 16-bit, bounding the temporaries
 
 
