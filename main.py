@@ -10,12 +10,24 @@ import os  # noqa: E402
 import sys  # noqa: E402
 
 
+def _image_size(text: str) -> tuple[int, int]:
+    from engine.cli import image_size_arg
+    return image_size_arg(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python main.py", description="Latent Lab: train variational autoencoders "
                                 "on MNIST or your own images and explore their latent space.")
     p.add_argument("--model", metavar="FILE", help="open a saved model (.npz or .safetensors) at start-up")
     p.add_argument("--data", metavar="PATH", default="mnist",
                    help="'mnist' (bundled, the default) or a folder of images / IDX files / .npy arrays")
+    p.add_argument("--size", type=_image_size, metavar="N|HxW",
+                   help="bring a folder's images to N x N or H x W pixels (default: their common size if at most "
+                        "64x64, else 28x28)")
+    p.add_argument("--color", choices=("auto", "rgb", "grey"), default="auto",
+                   help="a folder's images in colour (rgb), grey, or auto: rgb if any carries colour (default)")
+    p.add_argument("--background", metavar="COLOUR", default=None,
+                   help="what transparent pixels go onto: white, black or #rrggbb (default: white for colour)")
     p.add_argument("--epochs", type=int, metavar="N", help="epochs for the next run (default: about a minute on MNIST)")
     p.add_argument("--latent", type=int, metavar="N", help="latent size for the next run (default 2)")
     p.add_argument("--hidden", metavar="SIZES", help="hidden layer sizes, e.g. 400 or 512,256 (default 400)")
@@ -53,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.data and args.data.lower() != "mnist":
         win.commands.folder_loaded.connect(after_data)     # once the folder is in, open / train on it
-        win.commands.load_folder(args.data)
+        win.commands.load_folder(args.data, args.size, color=args.color, background=args.background)
     else:
         QTimer.singleShot(0, after_data)
     if args.startup_time:

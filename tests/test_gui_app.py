@@ -106,9 +106,16 @@ def test_folder_dialog_suggests_the_scanned_size(qtbot, tmp_path):
     dlg = FolderOptionsDialog(str(tmp_path))
     qtbot.addWidget(dlg)
     assert (dlg.width_spin.value(), dlg.height_spin.value()) == (18, 24)
-    path, size, invert, frac = dlg.options()
+    path, size, invert, frac, color, background = dlg.options()
     assert path == str(tmp_path) and size == (24, 18) and invert is None and frac == pytest.approx(0.1)
-    for w in (dlg.path_edit, dlg.width_spin, dlg.height_spin, dlg.invert_combo, dlg.test_spin):
+    assert color == "auto" and background is None
+    dlg.color_combo.setCurrentText("colour (RGB)")
+    dlg.background_combo.setCurrentText("custom")
+    assert dlg.background_button.isEnabled()
+    dlg.background_button.set_colour((10, 20, 30))
+    assert dlg.options()[4:] == ("rgb", (10, 20, 30))
+    for w in (dlg.path_edit, dlg.width_spin, dlg.height_spin, dlg.invert_combo, dlg.test_spin, dlg.color_combo,
+              dlg.background_combo, dlg.background_button):
         assert w.toolTip()
 
 

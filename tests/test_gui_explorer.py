@@ -94,7 +94,7 @@ def test_drop_gallery_image_shows_reconstruction_and_posterior(qtbot, model_wind
     with qtbot.waitSignal(view.image_dropped, timeout=1000):
         QApplication.sendEvent(view.viewport(),
                                QDropEvent(QPointF(pos), Qt.CopyAction, md, Qt.LeftButton, Qt.NoModifier))
-    x = small_mnist.x_test[index]
+    x = small_mnist.test_float(index)
     mu, logvar = win.session.model.encode(x[None, :])
     recon = win.session.model.decode(mu)[0].reshape(28, 28)
     inspector = win.panels["inspector"]
@@ -134,7 +134,7 @@ def test_drawing_and_dropped_image_share_the_inspector(qtbot, model_window):
     assert inspector.original.caption() == "Your drawing"    # the drawing stays on show
     pad.clear()                                              # the dropped image comes back
     assert inspector.original.caption().startswith("Test #4")
-    assert np.array_equal(inspector.original.image(), s.dataset.x_test[4].reshape(28, 28))
+    assert np.array_equal(inspector.original.image(), s.dataset.test_float(4).reshape(28, 28))
 
 
 def test_interpolation_between_two_points(qtbot, model_window):
@@ -266,7 +266,7 @@ def test_open_model_with_other_image_size_offers_a_switch(qtbot, window, tmp_pat
     model = VAE(VAEConfig(image_shape=(28, 28), hidden=(16,)), seed=0)
     save_model(tmp_path / "m28.npz", model)
     assert window.commands.open_model(str(tmp_path / "m28.npz"))      # scripted: takes "Switch to MNIST"
-    assert s.dataset.image_shape == (28, 28) and s.dataset_label == "MNIST"
+    assert s.dataset.image_shape == (28, 28, 1) and s.dataset_label == "MNIST"
     assert s.snapshot.codes is not None                                 # the scatter of the MNIST test set
 
 

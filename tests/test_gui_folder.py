@@ -48,9 +48,9 @@ def test_load_folder_and_train_one_epoch(qtbot, window, tmp_path, train):
     folder = make_folder(tmp_path / "shapes")
     _load(qtbot, window, folder, image_size=(16, 20), invert=None, test_fraction=0.2)
     ds = s.dataset
-    assert ds.image_shape == (16, 20)
+    assert ds.image_shape == (16, 20, 1)
     assert len(ds.x_train) + len(ds.x_test) == 60
-    assert ds.x_train.mean() < 0.5                        # auto-inverted: bright ink on dark
+    assert ds.train_float().mean() < 0.5                  # auto-inverted: bright ink on dark
     assert "60 images loaded, 1 skipped" in window.status_text()
     assert window.details_button.isVisible()
     assert window.commands.last_skipped[0][0].endswith("broken.png")
@@ -65,7 +65,7 @@ def test_load_folder_and_train_one_epoch(qtbot, window, tmp_path, train):
     assert train(window, lambda: qtbot.mouseClick(window.findChild(QPushButton, "startButton"),
                                                   Qt.LeftButton)).outcome == "completed"
     assert window.panels["loss"].epochs_plotted == 1
-    assert s.model.config.image_shape == (16, 20)
+    assert s.model.config.image_shape == (16, 20, 1)
     window.map_panel.click_at(0.0, 0.0)
     assert window.panels["inspector"].decoded.image().shape == (16, 20)
     s.drop_test_image(0)
@@ -136,11 +136,11 @@ def test_a_model_brings_back_the_folder_it_was_trained_on(qtbot, window, tmp_pat
     for _ in trainer.run():
         pass
     save_model(tmp_path / "shapes.npz", trainer.model, trainer)
-    assert s.dataset.image_shape == (28, 28)
+    assert s.dataset.image_shape == (28, 28, 1)
 
     with qtbot.waitSignal(s.model_changed, timeout=60000):
         assert not window.commands.open_model(str(tmp_path / "shapes.npz"))  # scripted: takes "Load shapes"
-    assert s.dataset.image_shape == (12, 15)
+    assert s.dataset.image_shape == (12, 15, 1)
     assert len(s.dataset.x_test) == 15                          # the recorded 25% split
     assert s.model_file.dataset_source == str(folder.resolve())
     assert s.snapshot.codes is not None and len(s.snapshot.codes) == 15
@@ -149,7 +149,7 @@ def test_a_model_brings_back_the_folder_it_was_trained_on(qtbot, window, tmp_pat
     window.commands.use_mnist()
     count = len(s.datasets)
     assert window.commands.open_model(str(tmp_path / "shapes.npz"))
-    assert len(s.datasets) == count and s.dataset.image_shape == (12, 15)
+    assert len(s.datasets) == count and s.dataset.image_shape == (12, 15, 1)
 
 
 def test_a_failed_data_switch_leaves_no_model_waiting(qtbot, window, tmp_path):
@@ -198,5 +198,5 @@ def test_opening_the_same_folder_again_replaces_its_entry(qtbot, window, tmp_pat
     _load(qtbot, window, folder, image_size=(8, 10))             # the same folder, other options
     gc.collect()
     assert window.panels["training"].dataset_combo.count() == count
-    assert window.session.dataset.image_shape == (8, 10)
+    assert window.session.dataset.image_shape == (8, 10, 1)
     assert first() is None

@@ -15,7 +15,7 @@ from PyQt5.QtCore import QObject, QSettings, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QDialog, QFileDialog, QMessageBox, QProgressDialog, QPushButton, QWidget
 from superqt.utils import FunctionWorker
 
-from .images import to_qimage
+from .images import describe_shape, to_qimage
 from .session import MNIST_SOURCE, Session, same_shape
 
 MAX_RECENT = 10
@@ -36,9 +36,8 @@ def load_default_dataset():
 
 def describe_dataset(ds) -> str:
     """One line about a data set, e.g. "60,000 train / 10,000 test images, 28×28 px, 10 classes"."""
-    h, w = ds.image_shape[:2]
     labels = f"{len(ds.class_names)} classes" if ds.labelled and ds.class_names else "unlabelled"
-    return f"{len(ds.x_train):,} train / {len(ds.x_test):,} test images, {w}×{h} px, {labels}"
+    return f"{len(ds.x_train):,} train / {len(ds.x_test):,} test images, {describe_shape(ds.image_shape)} px, {labels}"
 
 
 HISTORY_COLUMNS = ("epoch", "batches", "epochs_trained", "train_loss", "test_loss", "recon", "kl",
@@ -76,14 +75,16 @@ def settings_path(settings: QSettings, key: str, default: str = "") -> str:
 class FolderLoad(QObject):
     """One folder load in the session's pool, with a progress dialog polled at 10 Hz."""
 
-    def __init__(self, commands: "FileCommands", path: str, image_size, invert, test_fraction: float) -> None:
+    def __init__(self, commands: "FileCommands", path: str, image_size, invert, test_fraction: float,
+                 color: str = "auto", background=None) -> None:
         super().__init__(commands)
         from engine import load_folder
         self.commands, self.path = commands, path
         self.cancel_event = threading.Event()
         self._progress = (0, 0)             # written by the worker thread, read by the timer
         self.worker = FunctionWorker(load_folder, path, image_size=image_size, invert=invert,
-                                     test_fraction=test_fraction, progress=self._on_progress,
+                                     test_fraction=test_fraction, color=color, background=background,
+                                     progress=self._on_progress,
                                      cancelled=self.cancel_event.is_set)
         self.worker.returned.connect(self._on_returned)
         self.worker.errored.connect(self._on_errored)
@@ -297,18 +298,17 @@ class FileCommands(QObject):
         """The model was trained on other data: switch to it, open it without data, or cancel."""
         s = self.session
         shape = tuple(mf.model.config.image_shape)
-        h, w = shape[:2]
         name = mf.dataset_name or "unknown data"
         ds = s.dataset
-        dh, dw = ds.image_shape[:2]
         if same_shape(ds.image_shape, shape):
             text = (f"{Path(path).name} was trained on {name}, but the current data set is {s.dataset_label}; "
                     f"their images have the same size, but the labels and the gallery would not fit the model.")
         else:
-            text = f"{Path(path).name} was trained on {w}×{h} images ({name}), but the current data set has {dw}×{dh} images."
+            text = (f"{Path(path).name} was trained on {describe_shape(shape)} images ({name}), but the current "
+                    f"data set has {describe_shape(ds.image_shape)} images.")
         box = QMessageBox(QMessageBox.Question, "The model was trained on other data", text, parent=self.parent_widget)
         folder = self._folder_for(mf)
-        is_mnist = mf.dataset_source == MNIST_SOURCE or (shape[:2] == (28, 28) and str(name).lower() in
+        is_mnist = mf.dataset_source == MNIST_SOURCE or (same_shape(shape, (28, 28)) and str(name).lower() in
                                                          ("mnist", "unknown data"))
         switch_mnist = box.addButton("Switch to MNIST", QMessageBox.AcceptRole) if is_mnist else None
         switch_folder = box.addButton(f"Load {Path(folder).name}", QMessageBox.AcceptRole) \
@@ -332,7 +332,9 @@ class FileCommands(QObject):
                 return True
             self._pending_model = (mf, path)
             opts = mf.folder_options() if mf.dataset_source == folder else {}
-            self.load_folder(folder, shape[:2], opts.get("invert"), opts.get("test_fraction", 0.1))
+            self.load_folder(folder, shape[:2], opts.get("invert"), opts.get("test_fraction", 0.1),
+                             opts.get("color", "rgb" if mf.model.config.image_shape.is_colour else "grey"),
+                             opts.get("background"))
             return False
         if chosen is here:
             return True
@@ -372,13 +374,14 @@ class FileCommands(QObject):
             return
         self.load_folder(*dlg.options())
 
-    def load_folder(self, path: str, image_size=None, invert=None, test_fraction: float = 0.1) -> bool:
-        """Load a folder in the background (no dialog: --data, recent folders, tests). False if
-        another load is still running."""
+    def load_folder(self, path: str, image_size=None, invert=None, test_fraction: float = 0.1,
+                    color: str = "auto", background=None) -> bool:
+        """Load a folder in the background (no dialog: --data, recent folders, tests); the
+        options are engine.load_folder's.  False if another load is still running."""
         if self.load is not None:
             self.session.notify("Another folder is still loading")
             return False
-        self.load = FolderLoad(self, path, image_size, invert, test_fraction)
+        self.load = FolderLoad(self, path, image_size, invert, test_fraction, color, background)
         self.session.workers.start(self.load.worker, cancel=self.load.cancel)
         return True
 

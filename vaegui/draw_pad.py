@@ -3,7 +3,9 @@
 Strokes are painted with a round antialiased pen on a canvas `SUPERSAMPLE` times larger than
 the data's images, then averaged down block by block to (H, W), which gives the soft edges of
 scanned digits. `drawing_changed` fires at most every `EMIT_MS` while drawing and once when a
-stroke ends, with the (H*W,) float32 image in [0, 1].
+stroke ends, with the (H*W*C,) float32 image in [0, 1] (None once cleared).  Grey models draw
+white on black, as MNIST's digits are; colour models draw with a pen colour on a background
+colour (default: a warm yellow on white, the ground colour folders are composited onto).
 """
 from __future__ import annotations
 
@@ -13,10 +15,12 @@ from PyQt5.QtGui import QColor, QImage, QPainter, QPen
 from PyQt5.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout,
                              QWidget)
 
-from engine import ImageShape
+from .colour_button import ColourButton
 
 SUPERSAMPLE = 8
 EMIT_MS = 30
+PEN_COLOUR = (235, 170, 30)
+BACKGROUND_COLOUR = (255, 255, 255)
 
 
 class DrawCanvas(QWidget):
@@ -33,6 +37,8 @@ class DrawCanvas(QWidget):
         self.setMinimumSize(140, 140)
         self.setCursor(Qt.CrossCursor)
         self.pen_width = 2.4          # in data-image pixels
+        self.pen_colour, self.background_colour = PEN_COLOUR, BACKGROUND_COLOUR   # colour models only
+        self._drawn = False           # anything drawn since the canvas was last blank
         self._last: QPointF | None = None
         self._erasing = False
         self._timer = QTimer(self, singleShot=True, interval=EMIT_MS)
@@ -41,27 +47,53 @@ class DrawCanvas(QWidget):
 
     # -- canvas --------------------------------------------------------------------------
     def set_image_shape(self, shape: tuple[int, ...]) -> None:
-        """Start a blank canvas for images of an ImageShape (a (H, W) pair is grey)."""
-        self.image_shape = ImageShape.of(tuple(int(s) for s in shape))
+        """Start a blank canvas for images of shape (H, W) or (H, W, C), C = 1 grey or 3 colour."""
+        self.image_shape = (int(shape[0]), int(shape[1])) + ((3,) if tuple(shape)[2:] == (3,) else ())
         h, w = self.image_shape[:2]
-        self._canvas = QImage(w * SUPERSAMPLE, h * SUPERSAMPLE, QImage.Format_Grayscale8)
-        self._canvas.fill(0)
+        fmt = QImage.Format_RGB888 if self.colour else QImage.Format_Grayscale8
+        self._canvas = QImage(w * SUPERSAMPLE, h * SUPERSAMPLE, fmt)
+        self._blank()
+
+    @property
+    def colour(self) -> bool:
+        return len(self.image_shape) == 3
+
+    def _ground(self) -> QColor:
+        return QColor(*self.background_colour) if self.colour else QColor(0, 0, 0)
+
+    def _ink(self) -> QColor:
+        return QColor(*self.pen_colour) if self.colour else QColor(255, 255, 255)
+
+    def _blank(self) -> None:
+        self._canvas.fill(self._ground())
+        self._drawn = False
         self.update()
 
+    def set_colours(self, pen: tuple[int, int, int] | None = None,
+                    background: tuple[int, int, int] | None = None) -> None:
+        """Pen and background colours (r, g, b) for colour models; a new background starts a
+        blank canvas of that colour."""
+        if pen is not None:
+            self.pen_colour = tuple(pen)
+        if background is not None and tuple(background) != self.background_colour:
+            self.background_colour = tuple(background)
+            if self.colour:
+                self.clear()
+
     def clear(self) -> None:
-        self._canvas.fill(0)
-        self.update()
+        self._blank()
         self._emit()
 
     def image(self) -> np.ndarray:
-        """The drawing at the data's shape: (H*W,) float32 in [0, 1]."""
+        """The drawing at the data's shape: (H*W*C,) float32 in [0, 1], row-major (H, W, C)."""
         h, w = self.image_shape[:2]
+        c = 3 if self.colour else 1
         s = SUPERSAMPLE
         bpl = self._canvas.bytesPerLine()
         ptr = self._canvas.constBits()
         ptr.setsize(bpl * self._canvas.height())
-        big = np.frombuffer(ptr, np.uint8).reshape(self._canvas.height(), bpl)[:, : w * s]
-        small = big.reshape(h, s, w, s).mean(axis=(1, 3), dtype=np.float32) / 255.0
+        big = np.frombuffer(ptr, np.uint8).reshape(self._canvas.height(), bpl)[:, : w * s * c]
+        small = big.reshape(h, s, w, s, c).mean(axis=(1, 3), dtype=np.float32) / 255.0
         return small.reshape(-1).astype(np.float32)
 
     def stroke(self, points: list[tuple[float, float]], erase: bool = False) -> None:
@@ -76,7 +108,8 @@ class DrawCanvas(QWidget):
     def _paint_segment(self, a: QPointF, b: QPointF, erase: bool) -> None:
         p = QPainter(self._canvas)
         p.setRenderHint(QPainter.Antialiasing, True)
-        pen = QPen(QColor(0, 0, 0) if erase else QColor(255, 255, 255),
+        self._drawn = self._drawn or not erase
+        pen = QPen(self._ground() if erase else self._ink(),
                    self.pen_width * SUPERSAMPLE * (2.0 if erase else 1.0), Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
         if a == b:                      # a dab: a filled disc the pen's width
             r = pen.widthF() / 2
@@ -135,7 +168,7 @@ class DrawCanvas(QWidget):
             self._emit()
 
     def _emit(self) -> None:
-        self.drawing_changed.emit(self.image())
+        self.drawing_changed.emit(self.image() if self._drawn else None)
 
 
 class DrawPadPanel(QWidget):
@@ -155,19 +188,34 @@ class DrawPadPanel(QWidget):
         self.width_spin = QSpinBox(objectName="penWidthSpin", minimum=1, maximum=8, value=2)
         self.width_spin.setToolTip("Pen width in image pixels")
         self.width_spin.valueChanged.connect(lambda v: setattr(self.canvas, "pen_width", v * 1.2))
+        self.pen_button = ColourButton(PEN_COLOUR, "Pen colour")
+        self.pen_button.setObjectName("penColourButton")
+        self.pen_button.setToolTip("Pen colour (colour models)")
+        self.pen_button.colour_changed.connect(lambda c: self.canvas.set_colours(pen=c))
+        self.ground_button = ColourButton(BACKGROUND_COLOUR, "Background colour")
+        self.ground_button.setObjectName("backgroundColourButton")
+        self.ground_button.setToolTip("Background colour (colour models); changing it clears the drawing")
+        self.ground_button.colour_changed.connect(lambda c: self.canvas.set_colours(background=c))
         row.addWidget(self.clear_button)
         lbl = QLabel("Pen")
         lbl.setToolTip("Pen width in image pixels")
         row.addWidget(lbl)
         row.addWidget(self.width_spin)
+        row.addWidget(self.pen_button)
+        row.addWidget(self.ground_button)
         row.addStretch(1)
         lay.addLayout(row)
         self.canvas.drawing_changed.connect(session.set_drawing)
         session.dataset_changed.connect(lambda _: self._fit_shape())
         session.model_changed.connect(lambda _: self._fit_shape())
+        self._fit_shape()
 
     def _fit_shape(self) -> None:
-        """A blank canvas at the shape the session's images have now."""
-        shape = tuple(self.session.image_shape)[:2]
+        """A blank canvas at the shape the session's images have now; the colour buttons show
+        only for colour images."""
+        shape = tuple(self.session.image_shape)
+        shape = shape[:2] + ((3,) if shape[2:] == (3,) else ())
         if shape != self.canvas.image_shape or self.session.drawing is None:
             self.canvas.set_image_shape(shape)
+        for button in (self.pen_button, self.ground_button):
+            button.setVisible(self.canvas.colour)

@@ -1,5 +1,5 @@
-"""Dialogs of folder loading: the options (folder, resolution, invert, test fraction) and the
-list of skipped files. The load itself runs in the session's worker pool (commands.py)."""
+"""Dialogs of folder loading: the options (folder, resolution, colour, background of transparent
+areas, invert, test fraction) and the list of skipped files. The load itself runs in the session's worker pool (commands.py)."""
 from __future__ import annotations
 
 from PyQt5.QtCore import Qt
@@ -8,11 +8,16 @@ from PyQt5.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox,
                              QPushButton, QSizePolicy, QSpinBox, QTableWidget, QTableWidgetItem,
                              QVBoxLayout, QWidget)
 
+from .colour_button import ColourButton
+
 INVERT_CHOICES = {"auto": None, "on": True, "off": False}
+COLOR_CHOICES = {"auto": "auto", "colour (RGB)": "rgb", "grey": "grey"}
+BACKGROUND_CHOICES = {"automatic": None, "white": "white", "black": "black", "custom": "custom"}
 
 
 class FolderOptionsDialog(QDialog):
-    """Choose a folder, the resolution (default: the scan's suggestion), invert and test fraction."""
+    """Choose a folder, the resolution (default: the scan's suggestion), colour, the background
+    of transparent areas, invert and test fraction."""
 
     def __init__(self, path: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,10 +53,32 @@ class FolderOptionsDialog(QDialog):
         size_row.addWidget(QLabel("pixels (width × height)"))
         size_row.addStretch(1)
         form.addRow("Resolution", size_row)
+        self.color_combo = QComboBox(objectName="colorCombo")
+        self.color_combo.addItems(list(COLOR_CHOICES))
+        self.color_combo.setToolTip("auto: colour (RGB) if any image carries colour, else grey; or force "
+                                    "colour or grey (grey uses the ITU-R 601 luma)")
+        form.addRow("Colour", self.color_combo)
+        bg_row = QHBoxLayout()
+        self.background_combo = QComboBox(objectName="backgroundCombo")
+        self.background_combo.addItems(list(BACKGROUND_CHOICES))
+        self.background_combo.setToolTip("What transparent pixels are put on. automatic: white for colour "
+                                         "images; for grey ones white or black, whichever contrasts with "
+                                         "the drawing")
+        self.background_button = ColourButton((255, 255, 255), "Background of transparent areas")
+        self.background_button.setObjectName("backgroundColourButton")
+        self.background_button.setToolTip("The custom background colour")
+        self.background_button.setEnabled(False)
+        self.background_combo.currentTextChanged.connect(
+            lambda text: self.background_button.setEnabled(BACKGROUND_CHOICES[text] == "custom"))
+        bg_row.addWidget(self.background_combo)
+        bg_row.addWidget(self.background_button)
+        bg_row.addStretch(1)
+        form.addRow("Transparent areas", bg_row)
         self.invert_combo = QComboBox(objectName="invertCombo")
         self.invert_combo.addItems(list(INVERT_CHOICES))
-        self.invert_combo.setToolTip("auto: make the ink bright on a dark background (like MNIST) when the "
-                                     "images' borders are light; on / off: force it")
+        self.invert_combo.setToolTip("auto: make the ink bright on a dark background (like MNIST) when grey "
+                                     "images' borders are light (colour images are left as they are); "
+                                     "on / off: force it")
         form.addRow("Invert", self.invert_combo)
         self.test_spin = QDoubleSpinBox(objectName="testFractionSpin", decimals=2, minimum=0.01, maximum=0.9,
                                         singleStep=0.05, value=0.1)
@@ -113,10 +140,15 @@ class FolderOptionsDialog(QDialog):
                                    f"image headers)")
         self._set_ok(True)
 
-    def options(self) -> tuple[str, tuple[int, int], bool | None, float]:
-        """(path, (height, width), invert, test_fraction)."""
+    def options(self) -> tuple:
+        """(path, (height, width), invert, test_fraction, color, background): load_folder's options;
+        background is None (automatic), "white", "black" or an (r, g, b) triple."""
+        background = BACKGROUND_CHOICES[self.background_combo.currentText()]
+        if background == "custom":
+            background = self.background_button.colour()
         return (self.path_edit.text().strip(), (self.height_spin.value(), self.width_spin.value()),
-                INVERT_CHOICES[self.invert_combo.currentText()], self.test_spin.value())
+                INVERT_CHOICES[self.invert_combo.currentText()], self.test_spin.value(),
+                COLOR_CHOICES[self.color_combo.currentText()], background)
 
 
 class SkippedDialog(QDialog):

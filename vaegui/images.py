@@ -1,7 +1,9 @@
-"""Showing NumPy images in Qt: float arrays in [0, 1] -> QImage, and a widget that paints one.
+"""Showing NumPy images in Qt: grey (H, W) or colour (H, W, 3) arrays -> QImage, and a widget
+that paints one.
 
 Every image the GUI shows (decoded points, reconstructions, the draw pad's input, gallery
-thumbnails) goes through `to_qimage`, so the grey mapping is the same everywhere.
+thumbnails, the manifold, exports) goes through `to_qimage`, so the mapping from values to
+pixels is the same everywhere; `as_image` turns one flat image row into its array.
 """
 from __future__ import annotations
 
@@ -19,15 +21,27 @@ def as_image(flat: np.ndarray, image_shape) -> np.ndarray:
     return flat.reshape(shape)
 
 
+def describe_shape(shape) -> str:
+    """"28×28" for grey images, "64×64 colour" for RGB ones (width × height, as people say it)."""
+    shape = tuple(shape)
+    colour = len(shape) > 2 and int(shape[2]) == 3
+    return f"{int(shape[1])}×{int(shape[0])}" + (" colour" if colour else "")
+
+
 def to_uint8(img: np.ndarray) -> np.ndarray:
-    """(H, W) float in [0, 1] -> (H, W) uint8, C-contiguous."""
+    """(H, W) or (H, W, 3) floats in [0, 1] (uint8 as it is) -> uint8, C-contiguous."""
+    if img.dtype == np.uint8:
+        return np.ascontiguousarray(img)
     return np.ascontiguousarray(np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8))
 
 
 def to_qimage(img: np.ndarray) -> QImage:
-    """(H, W) float image in [0, 1] -> an 8-bit greyscale QImage that owns its pixels."""
+    """(H, W) grey or (H, W, 3) RGB image (floats in [0, 1] or uint8) -> an 8-bit QImage
+    (Grayscale8 or RGB888) that owns its pixels."""
     a = to_uint8(img)
-    h, w = a.shape
+    h, w = a.shape[:2]
+    if a.ndim == 3:
+        return QImage(a.data, w, h, 3 * w, QImage.Format_RGB888).copy()
     return QImage(a.data, w, h, w, QImage.Format_Grayscale8).copy()
 
 
@@ -38,10 +52,11 @@ def to_pixmap(img: np.ndarray, size: int) -> QPixmap:
 
 
 class ImageWidget(QWidget):
-    """Paints one greyscale image scaled to fit, aspect kept, with a caption under it.
+    """Paints one grey or colour image scaled to fit, aspect kept, with a caption under it.
 
     `image()` returns exactly the array last given to `set_image` (tests compare it with the
-    engine's output), or None when the widget is empty.
+    engine's output), or None when the widget is empty; `pixels()` reads back the 8-bit picture
+    it paints.
     """
 
     def __init__(self, caption: str = "", min_size: int = 96, parent: QWidget | None = None) -> None:
@@ -58,13 +73,24 @@ class ImageWidget(QWidget):
         return QSize(self._min * 2, self._min * 2 + 18)
 
     def set_image(self, img: np.ndarray | None) -> None:
-        """Show `img` ((H, W) float in [0, 1]); None clears the widget."""
+        """Show `img` ((H, W) grey or (H, W, 3) colour, floats in [0, 1]); None clears the widget."""
         self._array = None if img is None else np.asarray(img)
         self._qimage = None if img is None else to_qimage(self._array)
         self.update()
 
     def image(self) -> np.ndarray | None:
         return self._array
+
+    def pixels(self) -> np.ndarray | None:
+        """The picture being painted, read back from its QImage: (H, W) or (H, W, 3) uint8."""
+        q = self._qimage
+        if q is None:
+            return None
+        channels = 3 if q.format() == QImage.Format_RGB888 else 1
+        ptr = q.constBits()
+        ptr.setsize(q.bytesPerLine() * q.height())
+        rows = np.frombuffer(ptr, np.uint8).reshape(q.height(), q.bytesPerLine())[:, :q.width() * channels]
+        return rows.reshape((q.height(), q.width(), 3) if channels == 3 else (q.height(), q.width())).copy()
 
     def caption(self) -> str:
         return self._caption

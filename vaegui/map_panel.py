@@ -17,6 +17,7 @@ from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBo
 from superqt.utils import FunctionWorker
 
 from .elided_label import ElidedLabel
+from .images import describe_shape
 from .latent_view import LatentView
 from .session import same_shape
 
@@ -140,12 +141,11 @@ class MapPanel(QWidget):
             self.info.setText("")
             return
         shape = model.config.image_shape
-        text = f"{model.config.latent_dim}-D latent · {shape[1]}×{shape[0]} images"
+        text = f"{model.config.latent_dim}-D latent · {describe_shape(shape)} images"
         if s.training.running:
             text += f" — training on {s.dataset_label}"
         elif s.dataset is not None and not same_shape(s.dataset.image_shape, shape):
-            dh, dw = s.dataset.image_shape[:2]
-            text += f" — the data set has {dw}×{dh} images: Start trains a model for it"
+            text += f" — the data set has {describe_shape(s.dataset.image_shape)} images: Start trains a model for it"
         self.info.setText(text)
 
     def _on_snapshot(self, snap) -> None:

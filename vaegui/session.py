@@ -437,7 +437,7 @@ class Session(QObject):
         label = ""
         if ds.y_test is not None and ds.class_names:
             label = f" ({ds.class_names[int(ds.y_test[index])]})"
-        self._dropped = InputImage("drop", f"Test #{index}{label}", np.asarray(ds.x_test[index], np.float32), index)
+        self._dropped = InputImage("drop", f"Test #{index}{label}", ds.test_float(index), index)
         self._shown_input = "drop"
         self.inputs_changed.emit()
         self.message.emit(f"Encoded test image #{index}{label}")
@@ -470,7 +470,7 @@ class Session(QObject):
 
     def encode(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(mu, logvar), each (latent,), of one image under the explored model."""
-        mu, logvar = self.explore_model.encode(np.asarray(image, np.float32)[None, :])
+        mu, logvar = self.explore_model.encode(np.asarray(image)[None, :])   # floats, or stored uint8 rows
         return mu[0], logvar[0]
 
     # ------------------------------------------------------------------ interpolation
@@ -520,9 +520,9 @@ class Session(QObject):
     def path_between_test_images(self, i: int, j: int) -> None:
         if self.explore_model is None or self.dataset is None or not self.compatible:
             return
-        x = self.dataset.x_test
-        self.set_path(PathEnd(self.encode(x[i])[0].astype(float), f"test #{i}"),
-                      PathEnd(self.encode(x[j])[0].astype(float), f"test #{j}"))
+        ds = self.dataset
+        self.set_path(PathEnd(self.encode(ds.test_float(i))[0].astype(float), f"test #{i}"),
+                      PathEnd(self.encode(ds.test_float(j))[0].astype(float), f"test #{j}"))
 
     def set_path_steps(self, steps: int) -> None:
         if steps == self._steps:
