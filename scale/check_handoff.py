@@ -8,7 +8,7 @@ Two halves, each run by its own Python, so neither needs the other's packages:
     # in the project's Python (no torch): the engine's decode and evaluation against that reference
     python scale/check_handoff.py engine-compare model.safetensors ref.npz
 
-torch-decode opens a Latent Lab safetensors model (e.g. from train_torch.py) as an MLPVAE.
+torch-decode opens a Latent Lab safetensors model (e.g. from train_torch.py) as an TorchVAE.
 torch-examples trains the pytorch/examples VAE (fc1, fc21, fc22, fc3, fc4) on MNIST, saves its
 state_dict with safetensors.torch.save_file, and evaluates it the way that example does (BCE of
 the sigmoid output, summed, plus KL; one z sample per test image).  engine-compare fails (exit
@@ -47,11 +47,11 @@ def torch_decode(model_path: Path, out: Path) -> None:
     from safetensors import safe_open
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from torch_model import MLPVAE
+    from torch_model import TorchVAE
 
     with safe_open(str(model_path), framework="pt") as f:
         meta = json.loads(f.metadata()["latent_lab"])
-    model = MLPVAE(meta["model"])
+    model = TorchVAE(meta["model"])
     weights = {k: v for k, v in safetensors.torch.load_file(model_path).items() if not k.startswith("optimizer.")}
     model.load_state_dict(weights)
     z = codes(model.latent_dim)

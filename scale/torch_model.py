@@ -1,4 +1,4 @@
-"""Latent Lab's MLP VAE in PyTorch: the same layers, names, order and maths as engine/vae.py.
+"""Latent Lab's VAE in PyTorch (MLP or conv): the same layers, names, order and maths as the engine.
 
 Layer names match the engine's safetensors layout (engine/storage/layout.py), so this module's
 state_dict is written as is: encoder.{i} (hidden layers, input side first), encoder_head
@@ -21,27 +21,56 @@ ACTIVATIONS = {"relu": F.relu, "leaky_relu": lambda a: F.leaky_relu(a, 0.01), "t
                "sigmoid": torch.sigmoid, "softplus": F.softplus}
 
 
-class MLPVAE(nn.Module):
+class TorchVAE(nn.Module):
     """config: the engine's VAEConfig fields as a dict (image_shape, hidden, latent_dim,
-    decoder_hidden, activation, likelihood, output_variance)."""
+    decoder_hidden, activation, likelihood, output_variance, and for arch "conv" its channels).
+
+    arch "conv" (engine/architecture.py) puts a 4x4, stride-2, padding-1 nn.Conv2d per channel
+    count before the dense encoder (encoder_conv.{i}), and after the dense decoder a Linear to
+    the smallest feature maps (decoder_map) and nn.ConvTranspose2d back up (decoder_deconv.{i},
+    the last being decoder_out).  Images travel flattened channels-last (H, W, C), as in the
+    engine, so feature maps are permuted to and from PyTorch's (N, C, H, W) around the convs.
+    """
 
     def __init__(self, config: dict) -> None:
         super().__init__()
         self.config = config
-        d = math.prod(config["image_shape"])
+        shape = list(config["image_shape"]) + [1] * (3 - len(config["image_shape"]))
+        self.image_hwc = tuple(shape)
+        d = math.prod(shape)
         latent, hidden = config["latent_dim"], list(config["hidden"])
         dec = list(config["decoder_hidden"]) if config.get("decoder_hidden") is not None else hidden[::-1]
+        channels = list(config.get("channels") or []) if config.get("arch", "mlp") == "conv" else []
         self.learns_variance = config["likelihood"] == "gaussian" and config.get("output_variance") is None
+        out_factor = 2 if self.learns_variance else 1
         self.input_dim, self.latent_dim = d, latent
-        self.encoder = nn.ModuleList(nn.Linear(i, o) for i, o in zip([d] + hidden[:-1], hidden))
-        self.encoder_head = nn.Linear(hidden[-1] if hidden else d, 2 * latent)
+        h, w, c = shape
+        self.encoder_conv = nn.ModuleList(nn.Conv2d(i, o, 4, 2, 1) for i, o in zip([c] + channels[:-1], channels))
+        self.map_hwc = (h >> len(channels), w >> len(channels), channels[-1] if channels else c)
+        flat = math.prod(self.map_hwc)
+        self.encoder = nn.ModuleList(nn.Linear(i, o) for i, o in zip([flat] + hidden[:-1], hidden))
+        self.encoder_head = nn.Linear(hidden[-1] if hidden else flat, 2 * latent)
         self.decoder = nn.ModuleList(nn.Linear(i, o) for i, o in zip([latent] + dec[:-1], dec))
-        self.decoder_out = nn.Linear(dec[-1] if dec else latent, 2 * d if self.learns_variance else d)
+        last = dec[-1] if dec else latent
+        if channels:
+            self.decoder_map = nn.Linear(last, flat)
+            targets = channels[::-1][1:] + [out_factor * c]
+            deconvs = [nn.ConvTranspose2d(i, o, 4, 2, 1) for i, o in zip(channels[::-1], targets)]
+            self.decoder_deconv = nn.ModuleList(deconvs[:-1])
+            self.decoder_out = deconvs[-1]
+        else:
+            self.decoder_out = nn.Linear(last, out_factor * d)
+        self.convolutional = bool(channels)
         self.act = ACTIVATIONS[config["activation"]]
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(mu, logvar), each (n, L), for images x (n, D)."""
         h = x
+        if self.convolutional:
+            h = h.reshape(len(x), *self.image_hwc).permute(0, 3, 1, 2)
+            for conv in self.encoder_conv:
+                h = self.act(conv(h))
+            h = h.permute(0, 2, 3, 1).reshape(len(x), -1)          # flattened channels-last
         for layer in self.encoder:
             h = self.act(layer(h))
         stats = self.encoder_head(h)
@@ -52,7 +81,16 @@ class MLPVAE(nn.Module):
         h = z
         for layer in self.decoder:
             h = self.act(layer(h))
-        return self.decoder_out(h)
+        if not self.convolutional:
+            return self.decoder_out(h)
+        h = self.act(self.decoder_map(h)).reshape(len(z), *self.map_hwc).permute(0, 3, 1, 2)
+        for deconv in self.decoder_deconv:
+            h = self.act(deconv(h))
+        out = self.decoder_out(h).permute(0, 2, 3, 1)                 # (n, H, W, C or 2C)
+        c = self.image_hwc[2]
+        if self.learns_variance:                                      # [means | logvars], each channels-last
+            return torch.cat([out[..., :c].reshape(len(z), -1), out[..., c:].reshape(len(z), -1)], dim=1)
+        return out.reshape(len(z), -1)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Decoder mean images (n, D) in [0, 1]."""

@@ -29,7 +29,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 import data_io
 import model_file
-from torch_model import ACTIVATIONS, MLPVAE
+from torch_model import ACTIVATIONS, TorchVAE
 
 EVAL_CHUNK = 2000
 
@@ -56,8 +56,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     sizes = lambda text: [int(s) for s in text.split(",") if s.strip()]
     a.hidden = sizes(a.hidden)
     a.decoder_hidden = sizes(a.decoder_hidden) if a.decoder_hidden else None
-    if a.arch == "conv":
-        p.error("--arch conv: the engine has no conv architecture yet, so its model could not be opened")
+    a.channels = sizes(a.channels) if a.channels else []
+    if a.arch == "conv" and (not a.channels or min(a.channels) < 1):
+        p.error("--arch conv needs --channels, e.g. 32,64")
     problems = [(not a.hidden or min(a.hidden) < 1, "--hidden needs positive sizes"),
                 (a.latent < 1, "--latent must be at least 1"), (a.epochs < 1, "--epochs must be at least 1"),
                 (a.batch < 1, "--batch must be at least 1"), (not (math.isfinite(a.lr) and a.lr > 0), "--lr must be positive"),
@@ -85,7 +86,7 @@ def setup() -> tuple[int, int, torch.device]:
 
 
 @torch.no_grad()
-def evaluate(model: MLPVAE, x: torch.Tensor, seed: int, epoch: int) -> tuple[float, float]:
+def evaluate(model: TorchVAE, x: torch.Tensor, seed: int, epoch: int) -> tuple[float, float]:
     """Test-set (reconstruction, KL) per-image means, one z sample each."""
     gen = torch.Generator().manual_seed(seed * 100003 + 7919 * epoch)
     recon = kl = 0.0
@@ -101,15 +102,20 @@ def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     rank, world, device = setup()
     data = data_io.load(a.data)
+    if a.arch == "conv" and any(side % 2 ** len(a.channels) for side in data.image_shape[:2]):
+        raise SystemExit(f"train_torch.py: --arch conv with {len(a.channels)} convolutions needs image sides "
+                         f"divisible by {2 ** len(a.channels)}; {data.name} has {data.image_shape[:2]}")
     x_train = torch.from_numpy(data.x_train[:a.limit] if a.limit else data.x_train).to(device)
     x_test = torch.from_numpy(data.x_test).to(device)
     config = {"image_shape": data.image_shape, "hidden": a.hidden, "latent_dim": a.latent,
               "decoder_hidden": a.decoder_hidden, "activation": a.activation, "likelihood": a.likelihood,
               "output_variance": a.variance}
+    if a.arch == "conv":          # only then: an engine without conv models knows no such fields
+        config.update(arch="conv", channels=a.channels)
     train_config = {"epochs": a.epochs, "batch_size": a.batch, "lr": a.lr, "optimizer": "adam",
                     "beta": a.beta, "warmup_epochs": 0, "seed": a.seed}
     torch.manual_seed(a.seed)                  # the same initial weights on every rank
-    model = MLPVAE(config).to(device)
+    model = TorchVAE(config).to(device)
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) \
         if world > 1 else model
     optimizer = torch.optim.Adam(net.parameters(), lr=a.lr)
