@@ -3,10 +3,13 @@
 Two halves, each run by its own Python, so neither needs the other's packages:
 
     # in the PyTorch venv: PyTorch's own decode (and evaluation) of a model file -> a reference .npz
-    python scale/check_handoff.py torch-decode model.safetensors --out ref.npz
-    python scale/check_handoff.py torch-examples vae.safetensors --out ref.npz --epochs 1 --limit 2000
+    python scale/check_handoff.py torch-decode model.safetensors [more.safetensors ...]
+    python scale/check_handoff.py torch-examples vae.safetensors --epochs 1 --limit 2000
     # in the project's Python (no torch): the engine's decode and evaluation against that reference
-    python scale/check_handoff.py engine-compare model.safetensors ref.npz
+    python scale/check_handoff.py engine-compare model.safetensors [more.safetensors ...]
+
+Each model's reference is written beside it as MODEL.ref.npz; several models share one process
+(and one PyTorch import) on each side.
 
 torch-decode opens a Latent Lab safetensors model (e.g. from train_torch.py) as an TorchVAE.
 torch-examples trains the pytorch/examples VAE (fc1, fc21, fc22, fc3, fc4) on MNIST, saves its
@@ -41,7 +44,12 @@ def codes(latent: int, n: int = 64) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- PyTorch side
-def torch_decode(model_path: Path, out: Path) -> None:
+def reference_path(model_path: Path) -> Path:
+    """Where a model's PyTorch reference is written: beside it, as MODEL.ref.npz."""
+    return model_path.with_name(model_path.name + ".ref.npz")
+
+
+def torch_decode(model_path: Path) -> None:
     import safetensors.torch
     import torch
     from safetensors import safe_open
@@ -65,11 +73,11 @@ def torch_decode(model_path: Path, out: Path) -> None:
         with torch.no_grad():
             recon, kl = model.loss_terms(x, torch.from_numpy(same_noise(len(x), model.latent_dim)))
         extra = {"same_noise_test_loss": float((recon + kl).double().mean()), "data": source}
-    np.savez(out, z=z, decoded=decoded, **extra)
+    np.savez(reference_path(model_path), z=z, decoded=decoded, **extra)
     print(f"PyTorch decoded {len(z)} codes of {model_path.name}", file=sys.stderr)
 
 
-def torch_examples(model_path: Path, out: Path, epochs: int, limit: int, seed: int) -> None:
+def torch_examples(model_path: Path, epochs: int, limit: int, seed: int) -> None:
     import safetensors.torch
     import torch
     import torch.nn.functional as F
@@ -121,18 +129,18 @@ def torch_examples(model_path: Path, out: Path, epochs: int, limit: int, seed: i
         z = codes(20)
         decoded = model.decode(torch.from_numpy(z)).numpy()
     safetensors.torch.save_file(model.state_dict(), model_path)
-    np.savez(out, z=z, decoded=decoded, test_loss=test_loss)
+    np.savez(reference_path(model_path), z=z, decoded=decoded, test_loss=test_loss)
     print(f"PyTorch: pytorch/examples VAE, {epochs} epoch(s) on {len(x_train):,} images, "
           f"test loss {test_loss:.2f} nats per image", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------- engine side
-def engine_compare(model_path: Path, ref_path: Path) -> int:
+def engine_compare(model_path: Path) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from engine import load_dataset, load_mnist, load_model
 
     saved = load_model(model_path)
-    with np.load(ref_path, allow_pickle=False) as ref:
+    with np.load(reference_path(model_path), allow_pickle=False) as ref:
         z, theirs = ref["z"], ref["decoded"]
         losses = {k: float(ref[k]) for k in ("test_loss", "same_noise_test_loss") if k in ref.files}
         data = str(ref["data"]) if "data" in ref.files else "mnist"
@@ -162,25 +170,23 @@ def engine_compare(model_path: Path, ref_path: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("torch-decode", help="PyTorch's decode of a Latent Lab safetensors model")
-    d.add_argument("model", type=Path)
-    d.add_argument("--out", type=Path, required=True)
+    d = sub.add_parser("torch-decode", help="PyTorch's decode of Latent Lab safetensors models")
+    d.add_argument("models", type=Path, nargs="+")
     e = sub.add_parser("torch-examples", help="train and save the pytorch/examples VAE, with PyTorch's evaluation")
     e.add_argument("model", type=Path)
-    e.add_argument("--out", type=Path, required=True)
     e.add_argument("--epochs", type=int, default=1)
     e.add_argument("--limit", type=int, default=60000)
     e.add_argument("--seed", type=int, default=1)
-    c = sub.add_parser("engine-compare", help="the engine's decode and test loss against a reference")
-    c.add_argument("model", type=Path)
-    c.add_argument("ref", type=Path)
+    c = sub.add_parser("engine-compare", help="the engine's decode and test loss against the references")
+    c.add_argument("models", type=Path, nargs="+")
     a = p.parse_args(argv)
     if a.command == "torch-decode":
-        torch_decode(a.model, a.out)
+        for model in a.models:
+            torch_decode(model)
     elif a.command == "torch-examples":
-        torch_examples(a.model, a.out, a.epochs, a.limit, a.seed)
+        torch_examples(a.model, a.epochs, a.limit, a.seed)
     else:
-        return engine_compare(a.model, a.ref)
+        return max(engine_compare(model) for model in a.models)
     return 0
 
 
