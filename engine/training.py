@@ -6,6 +6,7 @@ from any thread and takes effect before the next batch.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -257,14 +258,17 @@ class Trainer:
         """Test-set (reconstruction, KL) per-image means, one z sample each, from a seeded RNG
         that leaves the training stream untouched."""
         rng = np.random.default_rng([self.config.seed, 7919, epoch or self.epochs_done])
-        recon, kl = elbo_terms(self.model, self.data.x_test, rng)
+        threads = self.threads if self.model.config.arch == "conv" else 1     # as the training step splits
+        with threadpool_limits(1, user_api="blas") if threads > 1 else contextlib.nullcontext():
+            recon, kl = elbo_terms(self.model, self.data.x_test, rng, threads)
         return float(recon.mean()), float(kl.mean())
 
 
-def elbo_terms(model: VAE, x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def elbo_terms(model: VAE, x: np.ndarray, rng: np.random.Generator,
+               threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """model.elbo_terms over stored rows x (uint8 or float32), converted to float EVAL_CHUNK rows
     at a time so a large colour test set never exists as float32 all at once; the same noise
-    stream as one call on the whole float array."""
-    parts = [model.elbo_terms(to_float(x[s:s + EVAL_CHUNK]), rng, chunk=EVAL_CHUNK)
+    stream as one call on the whole float array.  threads: see VAE.elbo_terms's parts."""
+    parts = [model.elbo_terms(to_float(x[s:s + EVAL_CHUNK]), rng, chunk=EVAL_CHUNK, parts=threads)
              for s in range(0, len(x), EVAL_CHUNK)]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

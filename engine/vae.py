@@ -22,6 +22,7 @@ from .data.dataset import to_float
 from .errors import ConfigError, DataError
 from .layers import Layer
 from .limits import check_memory
+from .parallel import run_parts
 
 
 def param_count(config: VAEConfig) -> int:
@@ -150,17 +151,28 @@ class VAE:
         (a convolution's patch matrix is ~20x its output)."""
         return max(1, min(rows, INFERENCE_FLOATS // max(layer.floats_per_image for layer in self.layers)))
 
-    def elbo_terms(self, x: np.ndarray, rng: np.random.Generator, chunk: int = 2000) -> tuple[np.ndarray, np.ndarray]:
-        """Per-image (reconstruction, KL) in nats, one z sample each; negative ELBO = their sum."""
+    def elbo_terms(self, x: np.ndarray, rng: np.random.Generator, chunk: int = 2000,
+                   parts: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Per-image (reconstruction, KL) in nats, one z sample each; negative ELBO = their sum.
+
+        parts > 1 spreads the chunks over that many threads (give BLAS one thread each); the
+        noise is drawn first, so the result does not depend on it.
+        """
         x = self._as_images(x)
         chunk = self._rows_within_budget(chunk)
+        eps = rng.standard_normal((len(x), self.config.latent_dim), dtype=self.dtype)  # = chunk by chunk
         recon, kl = np.empty(len(x)), np.empty(len(x))
-        for s in range(0, len(x), chunk):
-            xs = x[s:s + chunk]
-            mu, logvar = self._encode(xs)
-            z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape, dtype=self.dtype)
-            recon[s:s + chunk] = self._recon_nll(self._decoder_output(z), xs)
-            kl[s:s + chunk] = losses.kl_divergence(mu, logvar)
+        starts = list(range(0, len(x), chunk))
+
+        def chunks(part: int) -> None:
+            for s in starts[part::parts]:
+                xs = x[s:s + chunk]
+                mu, logvar = self._encode(xs)
+                z = mu + np.exp(0.5 * logvar) * eps[s:s + chunk]
+                recon[s:s + chunk] = self._recon_nll(self._decoder_output(z), xs)
+                kl[s:s + chunk] = losses.kl_divergence(mu, logvar)
+
+        run_parts(chunks, list(range(max(1, min(parts, len(starts))))))
         return recon, kl
 
     def iwae_log_likelihood(self, x: np.ndarray, k: int, rng: np.random.Generator,

@@ -100,3 +100,12 @@ def test_conv_models_round_trip_through_safetensors_in_pytorch_layout(tmp_path):
     K = model.encoder[0].params[0].reshape(4, 4, 1, 3)
     np.testing.assert_array_equal(tensors["encoder_conv.0.weight"][2, 0, 1, 3], K[1, 3, 0, 2])
     np.testing.assert_array_equal(load_model(path).model.params, model.params)
+
+
+def test_evaluation_spread_over_threads_gives_the_same_terms():
+    model = VAE(VAEConfig(image_shape=(8, 8), arch="conv", channels=(3, 4), hidden=(6,), latent_dim=2))
+    x = np.random.default_rng(4).uniform(size=(50, 64)).astype(np.float32)
+    whole = model.elbo_terms(x, np.random.default_rng(9), chunk=7)
+    spread = model.elbo_terms(x, np.random.default_rng(9), chunk=7, parts=2)
+    np.testing.assert_array_equal(whole[0], spread[0])
+    np.testing.assert_array_equal(whole[1], spread[1])
