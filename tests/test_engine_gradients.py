@@ -89,3 +89,10 @@ def test_a_batch_split_across_threads_gives_the_same_gradient():
     split = model.train_step(x, eps, 0.8, grad_scale=0.1, parts=2)
     np.testing.assert_allclose(split, whole, rtol=1e-12)
     np.testing.assert_allclose(model.grads, expected, rtol=1e-10, atol=1e-14)
+
+
+def test_colour_conv_vae_gradient():
+    """RGB images (height, width, channels), channels-last through the convolutions."""
+    cfg = VAEConfig(image_shape=(4, 8, 3), arch="conv", channels=(2, 3), hidden=(4,), latent_dim=2,
+                    activation="softplus")
+    check(cfg, n=2)
