@@ -15,7 +15,7 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "17")
 from .config import TrainConfig, VAEConfig
 from .data import (Dataset, FolderLoad, FolderScan, LoadCancelled, TooFewImages, folder_name, load_dataset,
                    load_dataset_with_report, load_folder, load_idx_dataset, load_idx_folder, load_mnist, read_idx,
-                   scan_folder)
+                   scan_folder, ScanCancelled)
 from .errors import ConfigError, DataError, EngineError, ModelFileError, TrainingDiverged
 from .explore import Neighbours, PosteriorSamples, Samples, nearest_neighbours, posterior_samples, prior_samples
 from .latent_stats import LatentHealth, kl_per_dim, latent_health
@@ -33,7 +33,7 @@ from .vae import VAE
 __all__ = [
     "VAE", "VAEConfig", "TrainConfig", "Trainer", "BatchReport", "EpochReport", "SettingChange", "PartialEpoch", "ImageShape",
     "Dataset", "load_dataset", "load_dataset_with_report", "load_mnist", "load_idx_dataset", "load_idx_folder", "read_idx",
-    "FolderLoad", "FolderScan", "folder_name", "load_folder", "scan_folder", "LoadCancelled", "TooFewImages",
+    "FolderLoad", "FolderScan", "folder_name", "load_folder", "scan_folder", "LoadCancelled", "TooFewImages", "ScanCancelled",
     "ModelFile", "save_model", "load_model",
     "tile_images", "plane_codes", "latent_plane", "manifold_grid", "interpolate", "posterior_ellipse",
     "LatentHealth", "kl_per_dim", "latent_health",

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import cli_checks as check
 from .config import ACTIVATIONS, ARCHS, LIKELIHOODS, OPTIMIZERS, TrainConfig, VAEConfig
-from .data import Dataset, load_dataset_with_report
+from .data import Dataset, load_dataset_with_report, recorded_source_problem
 from .data.decode import COLOR_MODES
 from .data.folder import MAX_SIDE
 from .errors import EngineError, TrainingDiverged
@@ -131,6 +131,9 @@ def _data_for(spec: str | None, saved: ModelFile | None = None, options: dict | 
         spec = saved.dataset_source or saved.dataset_name
         if spec is None:
             raise CliError("the model's data set is not recorded in its file; name it with --data")
+        problem = recorded_source_problem(spec)
+        if problem:
+            raise CliError(f"the model's data set {spec} cannot be loaded again ({problem}); name one with --data")
         options = saved.folder_options() if saved.dataset_source else {}
     elif saved is not None:
         options = {"image_size": saved.image_shape[:2], "color": "rgb" if saved.image_shape.is_colour else "grey"}

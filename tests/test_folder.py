@@ -90,14 +90,15 @@ def test_flat_folder_is_unlabelled(tmp_path):
 
 
 def test_deeper_folders_count_under_their_top_level_class(tmp_path):
-    save(tmp_path / "a" / "x.png", flat_image(0))
-    save(tmp_path / "a" / "sub" / "deep" / "y.png", flat_image(0))
-    save(tmp_path / "b" / "z.png", flat_image(255))
-    save(tmp_path / "stray.png", flat_image(0))
-    r = load(tmp_path)
-    assert r.dataset.class_names == ["a", "b"] and r.loaded == 3
-    assert sorted(all_y(r.dataset).tolist()) == [0, 0, 1]
-    assert r.skipped == [("stray.png", "outside the class folders")]
+    root = tmp_path / "f"
+    save(root / "a" / "x.png", flat_image(0))
+    save(root / "a" / "sub" / "deep" / "y.png", flat_image(0))
+    save(root / "b" / "z.png", flat_image(255))
+    save(root / "stray.png", flat_image(0))          # beside the class folders: a class of its own
+    r = load(root)
+    assert r.dataset.class_names == ["a", "b", "f"] and r.loaded == 4
+    assert sorted(all_y(r.dataset).tolist()) == [0, 0, 1, 2]
+    assert r.skipped == []
 
 
 def test_a_wrapper_folder_and_split_folders_are_seen_through(tmp_path):

@@ -105,6 +105,7 @@ def test_folder_dialog_suggests_the_scanned_size(qtbot, tmp_path):
         Image.fromarray(np.zeros((24, 18), np.uint8)).save(tmp_path / f"{i}.png")
     dlg = FolderOptionsDialog(str(tmp_path))
     qtbot.addWidget(dlg)
+    qtbot.waitUntil(lambda: dlg.scan is not None, timeout=10000)   # scanned in a worker thread
     assert (dlg.width_spin.value(), dlg.height_spin.value()) == (18, 24)
     path, size, invert, frac, color, background = dlg.options()
     assert path == str(tmp_path) and size == (24, 18) and invert is None and frac == pytest.approx(0.1)

@@ -369,7 +369,7 @@ class FileCommands(QObject):
             self.session.notify("Stop training before loading another data set")
             return
         start = path if isinstance(path, str) and path else (self.recent_folders() or [""])[0]
-        dlg = FolderOptionsDialog(start, self.parent_widget)
+        dlg = FolderOptionsDialog(start, self.parent_widget, self.session.workers)
         if dlg.exec_() != QDialog.Accepted:
             return
         self.load_folder(*dlg.options())

@@ -1,12 +1,24 @@
 """Dialogs of folder loading: the options (folder, resolution, colour, background of transparent
-areas, invert, test fraction) and the list of skipped files. The load itself runs in the session's worker pool (commands.py)."""
+areas, invert, test fraction) and the list of skipped files. The load itself runs in the session's
+worker pool (commands.py).
+
+The options dialog scans the chosen folder in a worker thread (the session's pool when it is
+given one), so a huge or hostile folder never freezes the window: the scan is bounded by the
+engine, a newer choice or closing the dialog cancels it, and only the latest scan's result is
+shown.
+"""
 from __future__ import annotations
 
-from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
+import threading
+
+from PyQt5.QtCore import QThreadPool
+from PyQt5.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
                              QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                              QPushButton, QSizePolicy, QSpinBox, QTableWidget, QTableWidgetItem,
                              QVBoxLayout, QWidget)
+from superqt.utils import FunctionWorker
+
+from engine import EngineError, ScanCancelled, scan_folder
 
 from .colour_button import ColourButton
 
@@ -19,8 +31,12 @@ class FolderOptionsDialog(QDialog):
     """Choose a folder, the resolution (default: the scan's suggestion), colour, the background
     of transparent areas, invert and test fraction."""
 
-    def __init__(self, path: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, path: str = "", parent: QWidget | None = None, workers=None) -> None:
+        """workers: the session's Workers pool to scan in (None: a pool of the dialog's own)."""
         super().__init__(parent)
+        self._workers = workers
+        self._pool = None if workers is not None else QThreadPool(self)
+        self._scan_cancel: threading.Event | None = None   # the running scan's cancel flag
         self.setWindowTitle("Open image folder")
         self.setObjectName("folderDialog")
         self.setMinimumWidth(520)
@@ -109,36 +125,66 @@ class FolderOptionsDialog(QDialog):
             self.rescan()
 
     def rescan(self) -> None:
-        """Scan the folder and fill in the suggested resolution."""
-        from engine import EngineError
-        from engine import scan_folder
+        """Scan the folder in a worker thread; the suggested resolution is filled in when it ends."""
         path = self.path_edit.text().strip()
         if not path:
             return
-        QApplication.setOverrideCursor(Qt.WaitCursor)
-        try:
-            self.scan = scan_folder(path)
-        except (EngineError, OSError) as exc:
-            self.scan = None
-            self.scan_label.setText(f"<span style='color:#d55'>{exc}</span>")
-            self._set_ok(False)
+        self._cancel_scan()
+        cancel = self._scan_cancel = threading.Event()
+        self.scan = None
+        self._set_ok(False)
+        self.scan_label.setText("Scanning the folder…")
+        worker = FunctionWorker(scan_folder, path, cancelled=cancel.is_set)
+        worker.returned.connect(lambda scan: self._on_scanned(cancel, scan))
+        worker.errored.connect(lambda exc: self._on_scan_failed(cancel, exc))
+        if self._workers is not None:
+            self._workers.start(worker, cancel=cancel.set)
+        else:
+            self._pool.start(worker)
+
+    @property
+    def scanning(self) -> bool:
+        return self._scan_cancel is not None
+
+    def _cancel_scan(self) -> None:
+        if self._scan_cancel is not None:
+            self._scan_cancel.set()
+            self._scan_cancel = None
+
+    def _on_scanned(self, cancel: threading.Event, scan) -> None:
+        if cancel is not self._scan_cancel:   # a newer scan, or the dialog closed
             return
-        finally:
-            QApplication.restoreOverrideCursor()
-        h, w = self.scan.suggested_size
+        self._scan_cancel = None
+        self.scan = scan
+        h, w = scan.suggested_size
         self.height_spin.setValue(h)
         self.width_spin.setValue(w)
-        fixed = self.scan.kind != "images"
+        fixed = scan.kind != "images"
         for wdg in (self.width_spin, self.height_spin):
             wdg.setEnabled(not fixed)
-        text = self.scan.describe() + f" — suggested {w}×{h}"
-        if self.scan.skipped:
-            n = len(self.scan.skipped)
+        text = scan.describe() + f" — suggested {w}×{h}"
+        if scan.skipped:
+            n = len(scan.skipped)
             text += f"; {n:,} file{'s' if n != 1 else ''} will be skipped"
         self.scan_label.setText(text)
         self.scan_label.setToolTip(f"{text}\n\nWhat the folder holds (a quick scan: file names and a sample of "
                                    f"image headers)")
         self._set_ok(True)
+
+    def _on_scan_failed(self, cancel: threading.Event, exc: Exception) -> None:
+        if cancel is not self._scan_cancel or isinstance(exc, ScanCancelled):
+            return
+        self._scan_cancel = None
+        self.scan = None
+        text = str(exc) if isinstance(exc, (EngineError, OSError)) else f"cannot scan the folder ({exc})"
+        self.scan_label.setText(f"<span style='color:#d55'>{text}</span>")
+        self._set_ok(False)
+
+    def done(self, result: int) -> None:  # noqa: D102 (accept, reject and closing all end here)
+        self._cancel_scan()
+        super().done(result)
+        if self._pool is not None:
+            self._pool.waitForDone(5000)    # a cancelled scan stops at its next folder
 
     def options(self) -> tuple:
         """(path, (height, width), invert, test_fraction, color, background): load_folder's options;

@@ -4,7 +4,7 @@ One uncompressed .npz per (folder contents, resolution) in the user's cache dire
 the data folder.  The key hashes every file's relative path, size and modification time, so
 adding, removing, touching or replacing any file makes a new entry; the old one ages out when
 the cache grows past its limit.  Files are written atomically (temp file + os.replace) and read
-with allow_pickle=False; a damaged entry counts as a miss.
+with allow_pickle=False; a damaged or incomplete entry counts as a miss and is rewritten.
 """
 from __future__ import annotations
 
@@ -49,16 +49,27 @@ def cache_path(cache_dir: Path, folder_name: str, key: str) -> Path:
     return cache_dir / f"{safe}-{key[:32]}.npz"
 
 
-def read_cache(path: Path) -> dict[str, np.ndarray] | None:
-    """The arrays stored by write_cache, or None if absent or unreadable."""
+def read_cache(path: Path, shape: tuple[int, int], n_files: int) -> dict[str, np.ndarray] | None:
+    """The arrays stored by write_cache, or None if absent, damaged or incomplete.
+
+    shape: the (H, W) the entry's images (n, H, W, C) must have; n_files: how many files the scan found (every
+    file_index points below it).  Any entry that does not read back whole and consistent is
+    a miss, which the caller rewrites.
+    """
     try:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in _KEYS}
-    except (OSError, ValueError, KeyError, EOFError):
+    except FileNotFoundError:
         return None
-    n = len(data["images"])
-    if data["images"].ndim != 4 or data["stats"].ndim != 2 or data["stats"].shape[1] != 3 \
-            or len(data["stats"]) != n or len(data["file_index"]) != n:
+    except Exception:  # noqa: BLE001 - truncated zip, bad CRC, zlib error, damaged header: a miss
+        return None
+    images, stats, index = data["images"], data["stats"], data["file_index"]
+    n = len(images)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:3] != tuple(shape) \
+            or images.shape[3] not in (1, 3) or stats.shape != (n, 3) \
+            or index.shape != (n,) or index.dtype.kind not in "ui" \
+            or (n and (index.min() < 0 or index.max() >= n_files or np.any(np.diff(index) <= 0))) \
+            or data["skipped_paths"].shape != data["skipped_reasons"].shape:
         return None
     try:
         os.utime(path)  # marks it recently used for pruning

@@ -28,7 +28,7 @@ from ..image_shape import ImageShape
 from .arrays import load_arrays
 from .cache import cache_key, cache_path, default_cache_dir, read_cache, write_cache
 from ..limits import MAX_SIDE
-from .scan import FolderScan, scan_folder
+from .scan import FolderScan, ScanCancelled, scan_folder
 from .splits import split_indices
 
 # Starting worker processes costs ~0.3-0.5 s, so they are used only when decoding in this
@@ -41,6 +41,8 @@ CHUNK_BYTES = 4 * 1024 ** 2  # compressed input per task: bounds cancel latency 
 CHUNK_MAX_FILES = 512
 PROGRESS_INTERVAL = 0.02  # seconds: at most ~50 progress calls a second
 NAMED_COLOURS = {"white": (255, 255, 255), "black": (0, 0, 0)}
+# decode.py's skip reasons that may not hold next time: such a load is not cached
+TRANSIENT_REASONS = ("file vanished", "cannot read")
 
 
 class LoadCancelled(EngineError):
@@ -123,9 +125,10 @@ def load_folder(path: str | Path, image_size: int | tuple[int, ...] | None = Non
     if color not in decode.COLOR_MODES:
         raise ConfigError(f"color must be one of {', '.join(decode.COLOR_MODES)}, not {color!r}")
     bg = parse_colour(background)
-    scan = scan_folder(path, cancelled)
-    if cancelled():
-        raise LoadCancelled("loading cancelled")
+    try:
+        scan = scan_folder(path, cancelled)
+    except ScanCancelled:
+        raise LoadCancelled("loading cancelled") from None
     if scan.kind != "images":
         ds = load_idx_folder(scan.path) if scan.kind == "idx" else \
             load_arrays(scan.array_files, scan.name, test_fraction, seed, color)
@@ -143,9 +146,7 @@ def load_folder(path: str | Path, image_size: int | tuple[int, ...] | None = Non
     cdir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     variant = f"{color} background {bg}"
     entry = cache_path(cdir, scan.name, cache_key(scan.files, scan.sizes, scan.mtimes_ns, shape, variant))
-    cached = read_cache(entry) if scan.files else None
-    if cached is not None and len(cached["file_index"]) and cached["file_index"].max() >= len(scan.files):
-        cached = None  # cannot happen for an intact entry: the key covers the file list
+    cached = read_cache(entry, shape, len(scan.files)) if scan.files else None
     if cached is not None:
         images, stats, index = cached["images"], cached["stats"], cached["file_index"]
         decode_skips = list(zip(cached["skipped_paths"].tolist(), cached["skipped_reasons"].tolist()))
@@ -158,8 +159,11 @@ def load_folder(path: str | Path, image_size: int | tuple[int, ...] | None = Non
         if color == "auto" and not stats[:, 2].any():
             images = np.ascontiguousarray(images[..., :1])  # no image carries colour: a grey folder
         decode_skips = [(f, r) for f, r in zip(scan.files, reasons) if r]
-        # Never write into the user's folder, even if the cache was pointed there.
-        if scan.files and not cdir.resolve().is_relative_to(scan.path.resolve()):
+        # Never write into the user's folder, even if the cache was pointed there; never cache
+        # a load that met passing failures (files vanished or unreadable for the moment), or
+        # later opens would keep skipping files that are back.
+        transient = any(reason.startswith(TRANSIENT_REASONS) for _, reason in decode_skips)
+        if scan.files and not transient and not cdir.resolve().is_relative_to(scan.path.resolve()):
             try:
                 write_cache(entry, images, stats, index, decode_skips)
             except OSError:
@@ -255,13 +259,13 @@ def _assemble(scan: FolderScan, images: np.ndarray, stats: np.ndarray, index: np
     pick = lambda a, i: None if a is None else a[i]  # noqa: E731
     shape = ImageShape(int(h), int(w), int(c))
     notes = [f"{len(index):,} images from {scan.path}, brought to {shape}"]
-    if scan.layout_note:
-        notes.append(scan.layout_note)
+    notes += [n for n in (scan.layout_note, scan.loose_note) if n]
     if inverted:
         notes.append("inverted (light background detected)" if invert is None else "inverted by request")
     ds = Dataset(scan.name, rows(train), pick(labels, train), rows(test), pick(labels, test),
                  shape, class_names, notes)
-    return FolderLoad(ds, len(index), skipped, from_cache, inverted, "images", time.perf_counter() - start)
+    return FolderLoad(ds, len(index), skipped, from_cache, inverted, "images", time.perf_counter() - start,
+                      [scan.loose_note] if scan.loose_note else [])
 
 
 def auto_invert(stats: np.ndarray) -> bool:

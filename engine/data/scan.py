@@ -23,11 +23,14 @@ import numpy as np
 from PIL import Image
 
 from .idx import find_idx_files, idx_header
-from ..errors import DataError
+from ..errors import DataError, EngineError
 
 ARRAY_EXTENSIONS = (".npy", ".npz")
-MAX_SUGGESTED_SIDE = 64        # the most common size is suggested only up to 64x64 ...
+MIN_SUGGESTED_SIDE = 4         # smaller images are suggested scaled up to this (the GUI's least) ...
+MAX_SUGGESTED_SIDE = 64        # ... the most common size is suggested only up to 64x64 ...
 DEFAULT_IMAGE_SHAPE = (28, 28)  # ... otherwise MNIST's
+MAX_SCAN_ENTRIES = 1_000_000    # files and folders a scan walks before it refuses the folder
+MAX_SCAN_DEPTH = 32             # folder levels below the chosen one that are walked
 HEADER_SAMPLE = 512             # image headers read to find the most common size
 SPLIT_NAMES = frozenset({"train", "training", "val", "valid", "validation", "dev", "test", "testing"})
 # folder names that say nothing of the data: a data set is named with its parent folder too
@@ -76,6 +79,7 @@ class FolderScan:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     array_files: list[Path] = field(default_factory=list)
     layout_note: str = ""  # how the class folders were found, when not the plain ImageFolder way
+    loose_note: str = ""   # images beside the class folders, loaded as a class of their own
     most_common_size: tuple[int, int] | None = None
     suggested_size: tuple[int, int] = DEFAULT_IMAGE_SHAPE
 
@@ -91,7 +95,8 @@ class FolderScan:
             what = f"{len(self.array_files)} array file{'s' if len(self.array_files) != 1 else ''}"
         else:
             classes = f" in {len(self.class_names)} classes" if self.class_names else ""
-            note = f" ({self.layout_note})" if self.layout_note else ""
+            note = "; ".join(n for n in (self.layout_note, self.loose_note) if n)
+            note = f" ({note})" if note else ""
             what = f"{len(self.files):,} files{classes}{note}"
         if self.most_common_size:
             height, width = self.most_common_size
@@ -99,12 +104,19 @@ class FolderScan:
         return what
 
 
+class ScanCancelled(EngineError):
+    """The scan's `cancelled` callback returned True; nothing was changed."""
+
+
 def scan_folder(path: str | Path, cancelled: Callable[[], bool] | None = None) -> FolderScan:
     """List a data folder (or a single .npy/.npz file) without decoding images.
 
-    Raises DataError for a missing path, an unreadable folder or a file that is not an array.
-    `cancelled`, if given, is polled while walking; when it returns True the walk stops early
-    (the caller raises).
+    Links are followed only while they stay inside the chosen folder (a link out, such as
+    `up -> ..` or `all -> /`, is listed as skipped), at most MAX_SCAN_DEPTH folder levels are
+    walked, and a folder holding more than MAX_SCAN_ENTRIES files and folders is refused.
+    Raises DataError for a missing path, an unreadable or oversized folder, or a file that is
+    not an array.  `cancelled`, if given, is polled at every folder and every 1,024 files; when
+    it returns True, ScanCancelled is raised.
     """
     root = Path(path).expanduser()
     if not root.exists():
@@ -123,7 +135,8 @@ def scan_folder(path: str | Path, cancelled: Callable[[], bool] | None = None) -
         scan = FolderScan(root, "idx")
         scan.most_common_size = _idx_shape(find_idx_files(root)["train_images"])
         return _with_suggestion(scan)
-    arrays = [root / n for n in top if n.lower().endswith(ARRAY_EXTENSIONS) and not n.startswith(".")]
+    arrays = [root / n for n in top if n.lower().endswith(ARRAY_EXTENSIONS) and not n.startswith(".")
+              and inside(root / n, root)]
     if arrays:
         scan = FolderScan(root, "arrays", array_files=arrays)
         scan.most_common_size = _array_shape(arrays[0])
@@ -133,14 +146,11 @@ def scan_folder(path: str | Path, cancelled: Callable[[], bool] | None = None) -
 
 def _scan_images(root: Path, cancelled: Callable[[], bool]) -> FolderScan:
     scan = FolderScan(root, "images")
-    exts = image_extensions()
-    entries: list[tuple[str, int, int, bool]] = []  # (relative path, size, mtime_ns, image extension?)
-    # Real directories already walked, by (device, inode): a symlink back up the tree is
-    # seen twice and walked once, so loops end.
-    seen: set[tuple[int, int]] = set()
-    _walk(root, "", seen, exts, entries, scan.skipped, cancelled)
-    entries.sort()
-    class_of, scan.layout_note = _class_layout([rel for rel, _, _, image in entries if image])
+    walk = _Walk(root.resolve(), image_extensions(), cancelled)
+    walk.folder(root, "", 0)
+    entries, scan.skipped = sorted(walk.entries), walk.skipped
+    class_of, scan.layout_note, scan.loose_note = _class_layout(
+        [rel for rel, _, _, image in entries if image], root.name)
     classes = sorted({c for rel, _, _, image in entries if image and (c := class_of(rel))})
     index = {name: i for i, name in enumerate(classes)}
     keep, images = [], []
@@ -160,20 +170,21 @@ def _scan_images(root: Path, cancelled: Callable[[], bool]) -> FolderScan:
         scan.class_names = classes
         scan.labels = np.array([index[class_of(rel)] for rel in scan.files], np.int64)
     else:
-        scan.layout_note = ""
+        scan.layout_note = scan.loose_note = ""
     scan.skipped.sort()
     scan.most_common_size = _most_common_size(root, images)
     return scan
 
 
-def _class_layout(images: list[str]) -> tuple[Callable[[str], str | None], str]:
+def _class_layout(images: list[str], root_name: str) -> tuple[Callable[[str], str | None], str, str]:
     """Where the class folders are, from the relative paths of the image files.
 
-    Returns (class_of, note): class_of(relative path) is the class folder a file belongs to,
-    or None when it lies outside them.  Normally the class is the first path component.  A
+    Returns (class_of, note, loose_note): class_of(relative path) is the class folder a file
+    belongs to, or None when it lies outside them.  Normally the class is the first path component.  A
     lone folder holding every image, with folders inside it, is stepped into; when the
     folders there are all split names (train, val, test, ...), the class is the folder below
-    the split, so the splits are merged.
+    the split, so the splits are merged.  Images lying beside the class folders form a class
+    of their own, named after the folder that holds them (and said in the note).
     """
     prefix = ""
     while True:
@@ -188,10 +199,17 @@ def _class_layout(images: list[str]) -> tuple[Callable[[str], str | None], str]:
     split = len(heads) > 0 and {h.lower() for h in heads} <= SPLIT_NAMES
     depth = 1 if split else 0
 
+    loose = [r for r in images if r.startswith(prefix) and "/" not in r[len(prefix):]]
+    loose_class = (prefix.rstrip("/").rpartition("/")[2] or root_name or "top level")
+    if split or loose_class in heads:
+        loose_class += " (top level)"
+
     def class_of(rel: str) -> str | None:
         if not rel.startswith(prefix):
             return None
         parts = rel[len(prefix):].split("/")
+        if len(parts) == 1 and heads:
+            return loose_class
         if len(parts) < depth + 2 or (split and parts[0].lower() not in SPLIT_NAMES):
             return None
         return parts[depth]
@@ -199,41 +217,79 @@ def _class_layout(images: list[str]) -> tuple[Callable[[str], str | None], str]:
     note = f"classes: {prefix}<class>/" if prefix else ""
     if split:
         note = f"classes: {prefix}{{{','.join(sorted(heads))}}}/<class>/, splits merged"
-    return class_of, note
+    loose_note = ""
+    if loose and heads:
+        loose_note = (f"{len(loose):,} image{'s' if len(loose) != 1 else ''} beside the class folders "
+                      f"form class '{loose_class}'")
+    return class_of, note, loose_note
 
 
-def _walk(folder: Path, prefix: str, seen: set, exts: frozenset[str], entries: list,
-          skipped: list, cancelled: Callable[[], bool]) -> None:
+def inside(path: Path, root: Path) -> bool:
+    """Whether `path`, with every link resolved, lies within `root` (itself resolved)."""
     try:
-        st = folder.stat()
-        if (st.st_dev, st.st_ino) in seen:
-            return
-        seen.add((st.st_dev, st.st_ino))
-        with os.scandir(folder) as it:
-            children = sorted(it, key=lambda e: e.name)
-    except OSError as exc:
-        skipped.append((prefix or ".", f"cannot read folder: {_reason(exc)}"))
-        return
-    for entry in children:
-        if entry.name.startswith("."):  # hidden files and folders, .DS_Store, ._ resource forks
-            continue
-        rel = prefix + entry.name
+        return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
+    except (OSError, ValueError):
+        return False
+
+
+class _Walk:
+    """One bounded walk of a folder: entries (relative path, size, mtime_ns, image extension?)
+    and skipped (relative path, reason)."""
+
+    def __init__(self, root: Path, exts: frozenset[str], cancelled: Callable[[], bool]) -> None:
+        self.root, self.exts, self.cancelled = root, exts, cancelled
+        self.entries: list[tuple[str, int, int, bool]] = []
+        self.skipped: list[tuple[str, str]] = []
+        self.visited = 0
+        # Real folders already walked, by (device, inode): a link to a folder inside the
+        # chosen one is walked once, so loops end.
+        self.seen: set[tuple[int, int]] = set()
+
+    def folder(self, folder: Path, prefix: str, depth: int) -> None:
+        if self.cancelled():
+            raise ScanCancelled("scan cancelled")
         try:
-            if entry.is_dir():  # follows symlinks; the inode set stops loops
-                _walk(Path(entry.path), rel + "/", seen, exts, entries, skipped, cancelled)
+            st = folder.stat()
+            if (st.st_dev, st.st_ino) in self.seen:
+                return
+            self.seen.add((st.st_dev, st.st_ino))
+            with os.scandir(folder) as it:
+                children = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            self.skipped.append((prefix or ".", f"cannot read folder: {_reason(exc)}"))
+            return
+        self.visited += len(children)
+        if self.visited > MAX_SCAN_ENTRIES:
+            raise DataError(f"{self.root}: holds more than {MAX_SCAN_ENTRIES:,} files and folders; "
+                            "choose the folder of the data set itself")
+        for entry in children:
+            if entry.name.startswith("."):  # hidden files and folders, .DS_Store, ._ resource forks
                 continue
+            self.child(entry, prefix + entry.name, depth)
+
+    def child(self, entry: os.DirEntry, rel: str, depth: int) -> None:
+        try:
+            if entry.is_symlink() and not inside(Path(entry.path), self.root):
+                self.skipped.append((rel, "link to outside the folder (not followed)"))
+                return
+            if entry.is_dir():
+                if depth + 1 > MAX_SCAN_DEPTH:
+                    self.skipped.append((rel, f"more than {MAX_SCAN_DEPTH} folders deep"))
+                else:
+                    self.folder(Path(entry.path), rel + "/", depth + 1)
+                return
             st = entry.stat()
         except FileNotFoundError:
-            skipped.append((rel, "broken link"))
-            continue
+            self.skipped.append((rel, "broken link"))
+            return
         except OSError as exc:
-            skipped.append((rel, f"cannot read: {_reason(exc)}"))
-            continue
+            self.skipped.append((rel, f"cannot read: {_reason(exc)}"))
+            return
         if entry.is_file():
             ext = "." + entry.name.rpartition(".")[2].lower()
-            entries.append((rel, st.st_size, st.st_mtime_ns, ext in exts))
-        if len(entries) % 1024 == 0 and cancelled():
-            return
+            self.entries.append((rel, st.st_size, st.st_mtime_ns, ext in self.exts))
+            if len(self.entries) % 1024 == 0 and self.cancelled():
+                raise ScanCancelled("scan cancelled")
 
 
 def _reason(exc: OSError) -> str:
@@ -258,9 +314,14 @@ def _most_common_size(root: Path, images: list[str]) -> tuple[int, int] | None:
 
 
 def _with_suggestion(scan: FolderScan) -> FolderScan:
+    """The suggested size: the most common one, scaled up by a whole factor while a side is
+    below MIN_SUGGESTED_SIDE, if it then fits MAX_SUGGESTED_SIDE; else the default."""
     size = scan.most_common_size
-    if size and max(size) <= MAX_SUGGESTED_SIDE:
-        scan.suggested_size = size
+    if size and min(size) >= 1:
+        factor = -(-MIN_SUGGESTED_SIDE // min(size))
+        size = (size[0] * factor, size[1] * factor)
+        if max(size) <= MAX_SUGGESTED_SIDE:
+            scan.suggested_size = size
     return scan
 
 

@@ -1,0 +1,152 @@
+"""Memory soak: train in the app while clicking the latent map and drawing, and sample the RSS.
+
+Issue 8 item 5: memory grew by about 2.9 MB a minute while clicking the map during training.
+This script trains MNIST in the real window (offscreen unless a display is set), clicks a random
+map point several times a second and draws on the draw pad every few seconds, samples the
+process's resident memory every few seconds, and reports the growth after the first epoch (the
+first epoch allocates the training buffers and the explorer's first snapshot; what comes after
+should be flat). With --trace it also lists the Python allocation sites that grew most.
+
+Usage:
+    python benchmarks/soak_memory.py [--minutes 10] [--click-hz 5] [--draw-every 3] [--subset N] [--trace]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["LATENT_LAB_NO_CONFIRM"] = "1"
+
+import engine  # noqa: E402,F401  first: it sets OpenBLAS's thread behaviour before NumPy loads
+import numpy as np  # noqa: E402
+from PyQt5.QtCore import QEventLoop, QPointF, Qt, QTimer  # noqa: E402
+from PyQt5.QtTest import QTest  # noqa: E402
+from PyQt5.QtWidgets import QApplication  # noqa: E402
+
+MB = 1024 ** 2
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process (Linux /proc; ru_maxrss elsewhere, a peak not a level)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--minutes", type=float, default=10.0, help="soak duration (default 10)")
+    p.add_argument("--click-hz", type=float, default=5.0, help="map clicks a second (default 5)")
+    p.add_argument("--draw-every", type=float, default=3.0, help="seconds between draw-pad strokes (default 3)")
+    p.add_argument("--sample-every", type=float, default=5.0, help="seconds between RSS samples (default 5)")
+    p.add_argument("--hidden", default="400", help="hidden layer sizes (default 400)")
+    p.add_argument("--subset", type=int, default=None,
+                   help="train on the first N MNIST images (default: all 60,000; fewer gives more epochs)")
+    p.add_argument("--trace", action="store_true", help="list the Python allocation sites that grew most")
+    a = p.parse_args()
+
+    if a.trace:
+        import tracemalloc
+        tracemalloc.start(8)
+    app = QApplication.instance() or QApplication(sys.argv)
+    from engine import load_mnist
+    from vaegui import MainWindow
+    data = load_mnist()
+    win = MainWindow(dataset=data.subset(a.subset, len(data.x_test)) if a.subset else data, confirm=False)
+    win.show()
+    panel = win.panels["training"]
+    panel.hidden_edit.setText(a.hidden)
+    panel.epochs_spin.setValue(panel.epochs_spin.maximum())      # outlasts the soak
+    rng = np.random.default_rng(0)
+    samples: list[tuple[float, int, int]] = []                   # (seconds, rss, epochs done)
+    first_epoch_at: list[float] = []
+    snapshot = []
+    start = time.perf_counter()
+
+    def epochs_done() -> int:
+        return len(win.session.history())
+
+    view = win.map_panel.view
+    counts = {"clicks": 0, "strokes": 0}
+
+    def click() -> None:
+        """A real mouse click on the map (through pyqtgraph's scene), after hovering there."""
+        if win.session.explore_model is None:
+            return
+        x, y = rng.uniform(-3, 3, 2)
+        pos = view.mapFromScene(view.vb.mapViewToScene(QPointF(float(x), float(y))))
+        QTest.mouseMove(view.viewport(), pos)
+        QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, pos)
+        counts["clicks"] += 1
+
+    def draw() -> None:
+        canvas = win.panels["draw"].canvas
+        canvas.clear()
+        pts = [(float(x), float(y)) for x, y in rng.uniform(0.2, 0.8, (6, 2))]
+        canvas.stroke(pts)
+        counts["strokes"] += 1
+
+    def sample() -> None:
+        now = time.perf_counter() - start
+        samples.append((now, rss_bytes(), epochs_done()))
+        if not first_epoch_at and samples[-1][2] >= 1:
+            first_epoch_at.append(now)
+            if a.trace:
+                snapshot.append(tracemalloc.take_snapshot())
+        t, rss, ep = samples[-1]
+        print(f"{t:7.1f} s  RSS {rss / MB:8.1f} MB  epoch {ep}", flush=True)
+
+    timers = []
+    for interval, fn in ((1000 / a.click_hz, click), (1000 * a.draw_every, draw), (1000 * a.sample_every, sample)):
+        t = QTimer()
+        t.timeout.connect(fn)
+        t.start(int(interval))
+        timers.append(t)
+    loop = QEventLoop()
+    QTimer.singleShot(int(a.minutes * 60 * 1000), loop.quit)
+    panel.start()
+    sample()
+    loop.exec_()
+    for t in timers:
+        t.stop()
+    sample()
+    win.session.stop()
+    if a.trace and snapshot:
+        import tracemalloc
+        stats = tracemalloc.take_snapshot().compare_to(snapshot[0], "traceback")
+        print("\nPython allocation sites that grew most since the first epoch:")
+        for s in stats[:8]:
+            print(f"  {s.size_diff / 1024:+9.1f} KiB  {s.count_diff:+7d} blocks")
+            for line in s.traceback.format()[-6:]:
+                print("     ", line)
+    win.session.shutdown()
+    win.close()
+    app.processEvents()
+
+    after = [(t, rss) for t, rss, _ in samples if first_epoch_at and t >= first_epoch_at[0]]
+    if len(after) < 2:
+        print("\nthe first epoch did not end within the soak: run longer")
+        return 1
+    ts, rs = np.array([t for t, _ in after]), np.array([r for _, r in after], np.float64)
+    slope = np.polyfit(ts / 60, rs / MB, 1)[0]
+    print(f"\nsoak {a.minutes:g} min, {a.click_hz:g} clicks/s, a stroke every {a.draw_every:g} s, "
+          f"{samples[-1][2]} epochs of {len(win.session.dataset.x_train):,} images, hidden {a.hidden}; "
+          f"{counts['clicks']:,} clicks, {counts['strokes']} strokes")
+    print(f"RSS after the first epoch ({first_epoch_at[0]:.0f} s): {rs[0] / MB:.1f} MB; "
+          f"at the end: {rs[-1] / MB:.1f} MB; peak {rs.max() / MB:.1f} MB")
+    print(f"growth after the first epoch: {(rs[-1] - rs[0]) / MB:+.1f} MB "
+          f"(trend {slope:+.2f} MB/min)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
