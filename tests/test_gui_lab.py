@@ -77,6 +77,7 @@ def test_collapsed_posterior_is_reported_plainly(window, tmp_path, small_mnist):
 def check_traversal_tiles_are_decodes_of_the_expected_codes(lab_window, tmp_path):
     win = lab_window
     s, panel = win.session, win.panels["traversal"]
+    win.docks["traversal"].raise_()                     # a hidden tab refreshes when shown
     panel.steps_spin.setValue(5)
     point = np.array([0.5, -0.25, 1.0, 0.0])
     s.select(point)
@@ -135,6 +136,7 @@ def test_pca_projection_drives_the_map_clicks_and_drops(qtbot, lab_window):
 def check_neighbours_match_a_brute_force_search(lab_window):
     win = lab_window
     s, panel = win.session, win.panels["neighbours"]
+    win.docks["neighbours"].raise_()                    # a hidden tab defers its search until shown
     z = np.array([0.3, 0.1, -0.2, 0.4])
     s.select(z)
     codes = s.model.encode(s.dataset.x_test)[0].astype(float)

@@ -26,7 +26,8 @@ class NeighboursPanel(QWidget):
         self.session = session
         self.neighbours = None                # the engine's Neighbours on show
         self._codes = None                    # (N, L) posterior means of the test set ...
-        self._codes_key = None                # ... for this (model, data set)
+        self._codes_for = (None, None)        # ... under this (model, data set): references, not ids
+        self._stale = False                   # a refresh was skipped while the panel was hidden
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         bar = QHBoxLayout()
@@ -67,16 +68,26 @@ class NeighboursPanel(QWidget):
         model, ds = s.explore_model, s.dataset
         if model is None or ds is None or not s.compatible:
             return None
-        key = (id(model), id(ds))
-        if key != self._codes_key:
+        if self._codes_for[0] is not model or self._codes_for[1] is not ds:
             self._codes = model.encode(ds.x_test)[0]
-            self._codes_key = key
+            self._codes_for = (model, ds)
         return self._codes
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
     def refresh(self) -> None:
+        """List the neighbours of the selected point (deferred while the panel is hidden: encoding
+        the test set costs tens of ms, which a hidden tab should not take from training)."""
         from engine import nearest_neighbours
         s = self.session
         z = s.selected
+        if z is not None and not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
         codes = self.test_codes() if z is not None else None
         self.view.clear()
         self.neighbours = None
