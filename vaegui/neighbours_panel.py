@@ -58,8 +58,10 @@ class NeighboursPanel(QWidget):
         session.dataset_changed.connect(lambda _: self.refresh())
 
     def _on_snapshot(self, snap) -> None:
-        # mid-epoch snapshots arrive every second while training: follow them only at epoch ends
-        if snap is None or snap.final or not self.session.training.running:
+        # While a run trains, snapshots arrive every second and encoding the test set costs tens
+        # of ms of the GUI thread: the list follows the model when the weights are still (paused,
+        # or the run over); a click while training searches the current model at once.
+        if snap is None or self.session.training.phase in ("idle", "paused"):
             self.refresh()
 
     def test_codes(self) -> np.ndarray | None:
