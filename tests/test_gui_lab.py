@@ -58,7 +58,7 @@ def test_explorer_panels_match_the_engine(qtbot, lab_window, tmp_path):
     """One window for the panels that read a model at rest (a window costs seconds to build)."""
     check_latent_health_shows_the_engines_kl_per_dimension_and_active_units(lab_window)
     check_traversal_tiles_are_decodes_of_the_expected_codes(lab_window, tmp_path)
-    check_neighbours_match_a_brute_force_search(lab_window)
+    check_neighbours_match_a_brute_force_search(qtbot, lab_window)
     check_prior_and_posterior_samples_and_their_marks(qtbot, lab_window)
     check_class_list_searches_hides_and_isolates(lab_window)
 
@@ -81,6 +81,7 @@ def check_traversal_tiles_are_decodes_of_the_expected_codes(lab_window, tmp_path
     panel.steps_spin.setValue(5)
     point = np.array([0.5, -0.25, 1.0, 0.0])
     s.select(point)
+    panel.refresh()                                     # (a selection refreshes it after a debounce)
     mu, logvar = scatter_posteriors(win)
     order = engine.latent_health(mu, logvar).order
     values = engine.prior_values(4, 5)
@@ -99,6 +100,7 @@ def check_traversal_tiles_are_decodes_of_the_expected_codes(lab_window, tmp_path
     with Image.open(tmp_path / "t.png") as im:
         assert im.size[1] > 0 and im.size[0] > im.size[1]
     s.select(None)                                        # nothing selected: the latent mean
+    panel.refresh()
     np.testing.assert_allclose(panel.point, mu.mean(axis=0), rtol=1e-6)
 
 
@@ -133,12 +135,13 @@ def test_pca_projection_drives_the_map_clicks_and_drops(qtbot, lab_window):
     assert s.plane.kind == "slice" and "slice" in mp.info.text()
 
 
-def check_neighbours_match_a_brute_force_search(lab_window):
+def check_neighbours_match_a_brute_force_search(qtbot, lab_window):
     win = lab_window
     s, panel = win.session, win.panels["neighbours"]
     win.docks["neighbours"].raise_()                    # a hidden tab defers its search until shown
     z = np.array([0.3, 0.1, -0.2, 0.4])
     s.select(z)
+    qtbot.waitUntil(lambda: panel.neighbours is not None, timeout=5000)   # searched after a debounce
     codes = s.model.encode(s.dataset.x_test)[0].astype(float)
     dist = np.sqrt(((codes - z) ** 2).sum(axis=1))
     brute = np.lexsort((np.arange(len(dist)), dist))[:8]

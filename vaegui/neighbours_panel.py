@@ -9,13 +9,14 @@ Double-clicking a neighbour drops it on the map.
 from __future__ import annotations
 
 import numpy as np
-from PyQt5.QtCore import QSize, Qt
+from PyQt5.QtCore import QSize, Qt, QTimer
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QSpinBox, QVBoxLayout, QWidget
 from PyQt5.QtGui import QIcon
 
 from .images import as_image, to_pixmap
 
 THUMB = 56
+DEBOUNCE_MS = 100       # a click or a marker drag searches once it settles, off the click's path
 
 
 class NeighboursPanel(QWidget):
@@ -51,9 +52,11 @@ class NeighboursPanel(QWidget):
         self.view.setToolTip("The test images nearest the selected point in latent space (by posterior mean), "
                              "nearest first; double-click one to drop it on the map")
         lay.addWidget(self.view, 1)
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.refresh)
         self.k_spin.valueChanged.connect(lambda _: self.refresh())
         self.view.itemDoubleClicked.connect(self._on_double_clicked)
-        session.selection_changed.connect(lambda _: self.refresh())
+        session.selection_changed.connect(lambda _: self._debounce.start())
         session.snapshot_changed.connect(self._on_snapshot)
         session.dataset_changed.connect(lambda _: self.refresh())
 
@@ -84,6 +87,7 @@ class NeighboursPanel(QWidget):
         """List the neighbours of the selected point (deferred while the panel is hidden: encoding
         the test set costs tens of ms, which a hidden tab should not take from training)."""
         from engine import nearest_neighbours
+        self._debounce.stop()
         s = self.session
         z = s.selected
         if z is not None and not self.isVisible():

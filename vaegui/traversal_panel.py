@@ -138,7 +138,7 @@ class TraversalPanel(QWidget):
         self.steps_spin.valueChanged.connect(lambda _: self.refresh())
         self.rows_spin.valueChanged.connect(lambda _: self.refresh())
         self.export_button.clicked.connect(lambda: self.export_png())
-        session.selection_changed.connect(lambda _: self.refresh())
+        session.selection_changed.connect(lambda _: self._debounce.start())   # off the click's path
         session.snapshot_changed.connect(lambda _: self._debounce.start())
         self.refresh()
 
