@@ -65,8 +65,9 @@ def test_explorer_panels_match_the_engine(qtbot, lab_window, tmp_path):
 
 def test_collapsed_posterior_is_reported_plainly(window, tmp_path, small_mnist):
     model = engine.VAE(engine.VAEConfig(hidden=(32,), latent_dim=3), seed=0)
-    model.encoder_head.W[...] = 0.0          # mu = 0, logvar = 0 for every image: q(z|x) = p(z)
-    model.encoder_head.b[...] = 0.0
+    head = model.encoder[-1]                  # its weights and bias, zero: mu = logvar = 0, q(z|x) = p(z)
+    start = sum(layer.n_params for layer in model.encoder[:-1])
+    model.params[start:start + head.n_params] = 0.0
     engine.save_model(tmp_path / "collapsed.npz", model, None, small_mnist)
     assert window.commands.open_model(str(tmp_path / "collapsed.npz"))
     panel = window.panels["health"]
