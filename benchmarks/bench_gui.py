@@ -9,8 +9,11 @@
 4. closing the window mid-training until every thread is joined, target < 1 s
 5. start-up: launching `python main.py` to the window being ready (median of runs), target <= 2.5 s
 
+With --all-panels every tabbed panel floats in its own window, so all of them are visible (and
+paint) while training, with a point selected so traversals and neighbours have work to do.
+
 Runs offscreen (QT_QPA_PLATFORM=offscreen) unless a display is set. Usage:
-    python benchmarks/bench_gui.py [--epochs 3] [--rounds 2] [--train-subset N] [--skip-training]
+    python benchmarks/bench_gui.py [--epochs 3] [--rounds 2] [--train-subset N] [--skip-training] [--all-panels]
 """
 from __future__ import annotations
 
@@ -163,12 +166,25 @@ def bench_startup(runs: int = 3) -> float:
     return statistics.median(times)
 
 
+def show_all_panels(win) -> None:
+    """Float every tabbed dock so that every panel is on screen at once."""
+    for dock in win.docks.values():
+        if win.tabifiedDockWidgets(dock):
+            dock.setFloating(True)
+            dock.show()
+            dock.resize(360, 300)
+    QApplication.processEvents()
+    hidden = [name for name, panel in win.panels.items() if not panel.isVisible()]
+    assert not hidden, f"panels not visible: {hidden}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--epochs", type=int, default=3, help="epochs of full MNIST per training run (default 3)")
     ap.add_argument("--train-subset", type=int, default=None, help="train on the first N MNIST images only")
     ap.add_argument("--rounds", type=int, default=2, help="alternating headless / in-app runs (default 2)")
     ap.add_argument("--skip-training", action="store_true", help="skip the training / event-loop test")
+    ap.add_argument("--all-panels", action="store_true", help="every panel visible at once (tabs floated)")
     args = ap.parse_args()
 
     from engine import VAE, VAEConfig
@@ -179,12 +195,17 @@ def main() -> int:
     QApplication.processEvents()
     win.session.set_model(VAE(VAEConfig(hidden=(400,), latent_dim=2), seed=0))   # the default architecture
     QApplication.processEvents()
+    if args.all_panels:
+        show_all_panels(win)
 
     click = bench_click(win)
     manifold = bench_manifold(win)
     print(f"click -> decoded image on screen: {click:.2f} ms median (target <= 8 ms)", flush=True)
     print(f"20x20 manifold decoded and drawn: {manifold:.2f} ms median (target <= 30 ms)", flush=True)
     if not args.skip_training:
+        if args.all_panels:     # each run starts a new model: select a point in it for the traversals
+            win.session.training_changed.connect(
+                lambda st: st.phase == "running" and win.session.selected is None and win.map_panel.click_at(0.5, -0.5))
         r = bench_training(win, args.epochs, args.train_subset, args.rounds)
         print(f"event loop while training MNIST ({r['rounds']} runs of {args.epochs} epoch(s), {r['ticks']} ticks "
               f"of a 10 ms timer): longest gap {r['max_gap_ms']:.1f} ms, 99th percentile {r['p99_gap_ms']:.1f} ms "

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ConfigError
-from .manifold import plane_codes, tile_images
+from .manifold import plane_codes, posterior_ellipse, tile_images
 from .vae import VAE
 
 
@@ -135,6 +135,8 @@ def projected_ellipse(plane: SlicePlane | PCAPlane, mu: np.ndarray, logvar: np.n
     """(points, 2) outline on the map of the k-sigma ellipse of N(mu, diag(exp(logvar))) projected
     onto the plane: the marginal of the two shown dimensions for a slice, and for a projection
     the Gaussian of (a, b) = U (z - origin), covariance U diag(var) U^T."""
+    if isinstance(plane, SlicePlane):
+        return posterior_ellipse(mu, logvar, plane.dims, k, points)
     centre = plane.coords(mu)[0]
     cov = (plane.axes * np.exp(np.asarray(logvar, np.float64))) @ plane.axes.T     # (2, 2)
     evals, evecs = np.linalg.eigh(cov)

@@ -24,6 +24,14 @@ class LatentDimsPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         form = QFormLayout()
+        self.projection_combo = QComboBox(objectName="projectionCombo")
+        self.projection_combo.addItem("Slice (2 dims)", "slice")
+        self.projection_combo.addItem("PCA projection", "pca")
+        self.projection_combo.setToolTip("Slice: the map shows two latent dimensions and holds the others fixed. "
+                                         "PCA: the map is the plane through the mean of the test images' codes "
+                                         "along their two directions of largest variance; every code is "
+                                         "projected onto it, and a point (a, b) decodes mean + a·u1 + b·u2.")
+        form.addRow("Map", self.projection_combo)
         self.x_combo = QComboBox(objectName="xDimCombo")
         self.x_combo.setToolTip("Latent dimension along the map's horizontal axis")
         self.y_combo = QComboBox(objectName="yDimCombo")
@@ -35,7 +43,7 @@ class LatentDimsPanel(QWidget):
         form.addRow("Horizontal", self.x_combo)
         form.addRow("Vertical", self.y_combo)
         form.addRow("Others at", self.hold_combo)
-        for combo in (self.x_combo, self.y_combo, self.hold_combo):
+        for combo in (self.projection_combo, self.x_combo, self.y_combo, self.hold_combo):
             form.labelForField(combo).setToolTip(combo.toolTip())
         lay.addLayout(form)
         self.reset_button = QPushButton("Reset sliders to 0", objectName="resetSlidersButton")
@@ -62,6 +70,9 @@ class LatentDimsPanel(QWidget):
         self.x_combo.currentIndexChanged.connect(lambda i: self._on_combo(0, i))
         self.y_combo.currentIndexChanged.connect(lambda i: self._on_combo(1, i))
         self.hold_combo.currentIndexChanged.connect(self._on_hold_changed)
+        self.projection_combo.currentIndexChanged.connect(
+            lambda _: session.set_projection(self.projection_combo.currentData()))
+        session.projection_changed.connect(lambda _: self._rebuild())
         session.model_changed.connect(lambda _: self._rebuild())
         session.plane_changed.connect(self._on_plane_changed)
         session.inputs_changed.connect(self._follow_input)
@@ -77,11 +88,15 @@ class LatentDimsPanel(QWidget):
         for combo in (self.x_combo, self.y_combo):
             combo.clear()
             combo.addItems([f"z[{i}]" for i in range(latent_dim)])
-        enabled = latent_dim > 2
+        pca = self.session.projection == "pca"
+        self.projection_combo.setCurrentIndex(1 if pca else 0)
+        self.projection_combo.setEnabled(latent_dim >= 2)
+        enabled = latent_dim > 2 and not pca
         for w in (self.x_combo, self.y_combo, self.hold_combo, self.reset_button):
             w.setEnabled(enabled)
         self._scroll.setVisible(enabled)
-        self.note.setText("" if enabled else
+        self.note.setText("The map is a projection onto the test codes' first two principal components; "
+                          "the slice choosers apply to slices only." if pca else "" if enabled else
                           "The model has 2 latent dimensions: the map shows all of them."
                           if latent_dim == 2 else "A 1-D latent space is shown against itself.")
         self._building = False

@@ -17,19 +17,17 @@ import pyqtgraph as pg
 from PyQt5.QtCore import QPointF, Qt, pyqtSignal
 from PyQt5.QtGui import QColor
 
+from .palette import distinct_colours
+
 MIME_TEST_INDEX = "application/x-latentlab-test-index"
 DEFAULT_RANGE = 4.0
 
-# Colour-blind-friendly categorical palette (Tableau 10), then evenly spaced hues.
-TAB10 = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-         (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 UNLABELLED_COLOUR = (80, 170, 255)
 
 
 def class_colours(n: int) -> list[QColor]:
-    if n <= len(TAB10):
-        return [QColor(*TAB10[i]) for i in range(n)]
-    return [pg.intColor(i, hues=n, values=1, minValue=200, maxValue=255) for i in range(n)]
+    """One distinguishable colour per class (palette.distinct_colours)."""
+    return [QColor(*(int(v) for v in c)) for c in distinct_colours(n)]
 
 
 class LatentView(pg.PlotWidget):

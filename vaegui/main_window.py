@@ -13,25 +13,33 @@ import pyqtgraph as pg
 from PyQt5.QtCore import QByteArray, QSettings, Qt
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (QAction, QApplication, QDockWidget, QMainWindow, QMessageBox, QPushButton,
-                             QSizePolicy, QWidget)
+                             QSizePolicy, QTabBar, QWidget)
 
 from .commands import FileCommands, describe_dataset, load_default_dataset
 from .dims_panel import LatentDimsPanel
+from .classes_panel import ClassesPanel
 from .draw_pad import DrawPadPanel
 from .elided_label import ElidedLabel
 from .gallery import GalleryPanel
+from .health_panel import LatentHealthPanel
 from .image_panel import ImagePanel
 from .interpolation import InterpolationPanel
 from .loss_plots import LossPlots
 from .map_panel import MapPanel
+from .neighbours_panel import NeighboursPanel
+from .poke_panel import PokePanel
+from .sampling_panel import SamplingPanel
 from .session import Session
+from .timeline_panel import TimelinePanel
 from .training_panel import TrainingPanel
+from .traversal_panel import TraversalPanel
 
 APP_NAME = "Latent Lab"
 ORG_NAME = "LatentLab"
 
 L, R, B = Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea, Qt.BottomDockWidgetArea
-# (panel class, dock title, attribute and objectName stem, area): one line per panel
+# (panel class, dock title, attribute and objectName stem, area[, the panel it shares tabs with]):
+# one line per panel
 PANELS = [
     (TrainingPanel, "Training", "training", L),
     (LatentDimsPanel, "Latent dimensions", "dims", L),
@@ -40,6 +48,13 @@ PANELS = [
     (LossPlots, "Loss curves", "loss", B),
     (GalleryPanel, "Gallery", "gallery", B),
     (InterpolationPanel, "Interpolation", "interp", B),
+    (PokePanel, "Poke training", "poke", L, "training"),
+    (ClassesPanel, "Classes", "classes", L, "dims"),
+    (LatentHealthPanel, "Latent health", "health", L, "dims"),
+    (TraversalPanel, "Traversals", "traversal", L, "dims"),
+    (NeighboursPanel, "Neighbours", "neighbours", L, "dims"),
+    (SamplingPanel, "Samples", "samples", L, "dims"),
+    (TimelinePanel, "Time-lapse", "timeline", B, "interp"),
 ]
 
 
@@ -72,10 +87,18 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, QWidget] = {}
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks)
-        for cls, title, name, area in PANELS:
+        for cls, title, name, area, *_ in PANELS:
             self._add_panel(cls(self.session), title, name, area)
         self.splitDockWidget(self.docks["loss"], self.docks["gallery"], Qt.Horizontal)
         self.splitDockWidget(self.docks["gallery"], self.docks["interp"], Qt.Vertical)
+        for _, _, name, _, *tab_with in PANELS:
+            if tab_with:
+                self.tabifyDockWidget(self.docks[tab_with[0]], self.docks[name])
+        for first in ("training", "dims", "interp"):
+            self.docks[first].raise_()
+        for bar in self.findChildren(QTabBar):     # many tabbed panels must not widen the window
+            bar.setUsesScrollButtons(True)
+            bar.setElideMode(Qt.ElideRight)
         self.setCorner(Qt.BottomLeftCorner, L)
         self.setCorner(Qt.BottomRightCorner, R)
         self.panels["training"].open_folder_requested.connect(self.commands.open_folder)

@@ -13,7 +13,8 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import Qt, QTimer
-from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PyQt5.QtGui import QCursor
+from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QToolTip, QVBoxLayout, QWidget
 from superqt.utils import FunctionWorker
 
 from .elided_label import ElidedLabel
@@ -25,12 +26,14 @@ DRAW_COLOUR = (60, 200, 255)
 DROP_COLOUR = (255, 60, 60)
 FRAME_S = 0.016          # a decode slower than a frame leaves the GUI thread
 DEBOUNCE_MS = 80
+MARK_COLOUR = (255, 220, 0)
+HOVER_PX = 6             # a scatter point this close to the cursor names its class
 
 
-def decode_plane(model, n: int, extent, dims, base) -> np.ndarray:
-    """The manifold mosaic of `model` over `extent` (engine.latent_plane)."""
-    from engine import latent_plane
-    return latent_plane(model, n, extent, dims, base)
+def decode_plane(model, n: int, extent, plane) -> np.ndarray:
+    """The manifold mosaic of `model` over `extent` of the map's plane (engine.plane_mosaic)."""
+    from engine import plane_mosaic
+    return plane_mosaic(model, plane, n, extent)
 
 
 class MapPanel(QWidget):
@@ -50,7 +53,8 @@ class MapPanel(QWidget):
         self.grid_spin = QSpinBox(objectName="gridSpin", minimum=4, maximum=40, value=20)
         self.grid_spin.setToolTip("Manifold resolution: images per side")
         self.fit_button = QPushButton("Fit to data", objectName="fitButton")
-        self.fit_button.setToolTip("Zoom to where the test images' codes lie")
+        self.fit_button.setToolTip("Frame where the data is: the aggregate posterior of the test images "
+                                   "(mean ± 3 SD on the map's plane)")
         self.reset_button = QPushButton("Reset view", objectName="resetViewButton")
         self.reset_button.setToolTip("Show the square [-4, 4] x [-4, 4] of the latent plane")
         self.info = ElidedLabel("", objectName="mapInfo", elide=Qt.ElideLeft)
@@ -72,7 +76,16 @@ class MapPanel(QWidget):
         self.empty_text = pg.TextItem("Train a model (Start) or open one (Ctrl+O)", color=(200, 200, 200),
                                       anchor=(0.5, 0.5))
         self.view.plot_item.addItem(self.empty_text, ignoreBounds=True)
+        self.marks_item = pg.ScatterPlotItem(size=10, symbol="x", pen=pg.mkPen(MARK_COLOUR, width=2),
+                                             brush=MARK_COLOUR)
+        self.marks_item.setZValue(7)
+        self.view.plot_item.addItem(self.marks_item)
+        self.replay_text = pg.TextItem("", color=(255, 220, 120), anchor=(0, 0), fill=(0, 0, 0, 160))
+        self.replay_text.setParentItem(self.view.vb)
+        self.replay_text.setPos(8, 8)
+        self._hover_tip = ""
 
+        self._scatter_shown: tuple = (None, None)  # (points (n, 2), labels) the scatter shows
         self.mosaic: np.ndarray | None = None       # the manifold on show and the extent it spans
         self.extent: tuple[float, float, float, float] | None = None
         self.decode_seconds = 0.0                   # the last decode's cost: it picks the thread
@@ -83,16 +96,16 @@ class MapPanel(QWidget):
 
         v = self.view
         v.clicked.connect(self.click_at)
-        v.hovered.connect(lambda x, y: session.set_hover(session.plane_to_z(x, y)
-                                                         if session.explore_model is not None else None))
+        v.hovered.connect(self._on_hovered)
         v.left_view.connect(lambda: session.set_hover(None))
+        v.left_view.connect(lambda: self._show_hover_tip(""))
         v.marker_moved.connect(lambda x, y: session.select(session.plane_to_z(x, y)))
         v.image_dropped.connect(lambda index, x, y: session.drop_test_image(index))
         v.view_changed.connect(self._debounce.start)
         self.manifold_check.toggled.connect(v.show_manifold)
         self.scatter_check.toggled.connect(v.show_scatter)
         self.grid_spin.valueChanged.connect(lambda _: self.refresh_manifold())
-        self.fit_button.clicked.connect(v.fit_to_scatter)
+        self.fit_button.clicked.connect(self.fit_to_data)
         self.reset_button.clicked.connect(lambda: v.reset_view())
 
         session.dataset_changed.connect(self._on_dataset_changed)
@@ -102,11 +115,42 @@ class MapPanel(QWidget):
         session.selection_changed.connect(self._show_selection)
         session.inputs_changed.connect(self._show_inputs)
         session.path_changed.connect(self._show_path)
-        session.training_changed.connect(lambda _: self._update_info())
+        session.training_changed.connect(self._on_training_changed)
+        session.projection_changed.connect(lambda _: self._update_info())
+        session.sample_marks_changed.connect(lambda _: self._show_marks())
+        session.replay_changed.connect(self._on_replay)
+        session.classes_changed.connect(lambda _: self._show_scatter())
         self._on_dataset_changed(session.dataset)
         self._on_model_changed(session.model)
 
     # -- gestures -> intent ---------------------------------------------------------------------
+    def _on_hovered(self, x: float, y: float) -> None:
+        s = self.session
+        s.set_hover(s.plane_to_z(x, y) if s.explore_model is not None else None)
+        self._show_hover_tip(self._class_near(x, y))
+
+    def _class_near(self, x: float, y: float) -> str:
+        """The class name of the shown scatter point within HOVER_PX pixels of (x, y), or ""."""
+        ds = self.session.dataset
+        points, labels = self._scatter_shown
+        if points is None or labels is None or ds is None or not ds.class_names or not self.view.scatter_visible():
+            return ""
+        px, py = self.view.vb.viewPixelSize()
+        d2 = ((points[:, 0] - x) / px) ** 2 + ((points[:, 1] - y) / py) ** 2
+        i = int(np.argmin(d2)) if len(d2) else -1
+        if i < 0 or d2[i] > HOVER_PX ** 2:
+            return ""
+        return f"{ds.class_names[int(labels[i])]} (class {int(labels[i])})"
+
+    def _show_hover_tip(self, text: str) -> None:
+        if text == self._hover_tip:
+            return
+        self._hover_tip = text
+        if text:
+            QToolTip.showText(QCursor.pos(), text, self.view)
+        else:
+            QToolTip.hideText()
+
     def click_at(self, x: float, y: float) -> None:
         """A left click at plane point (x, y): select it, or pick a path end in pick mode."""
         s = self.session
@@ -126,6 +170,22 @@ class MapPanel(QWidget):
         self.view.set_classes(ds.class_names if ds is not None and ds.labelled else None)
         self._update_info()
 
+    def _on_training_changed(self, state) -> None:
+        self._update_info()
+        if state.phase == "idle" and state.outcome in ("completed", "stopped"):
+            self.fit_to_data()        # the run is over: frame where the data ended up
+
+    def fit_to_data(self) -> None:
+        """Frame the aggregate posterior of the scatter subset on the map's plane (mean ± 3 SD)."""
+        from engine import aggregate_extent
+        snap = self.session.snapshot
+        logvars = None if snap is None else getattr(snap, "logvars", None)
+        if snap is None or snap.codes is None or logvars is None or snap.codes.shape[1] != self.session.latent_dim:
+            self.view.fit_to_scatter()
+            return
+        x0, x1, y0, y1 = aggregate_extent(self.session.plane, snap.codes, logvars, sds=3.0)
+        self.view.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.02)
+
     def _on_model_changed(self, model) -> None:
         self.empty_text.setVisible(model is None)
         self.view.set_marker(None)
@@ -141,7 +201,14 @@ class MapPanel(QWidget):
             self.info.setText("")
             return
         shape = model.config.image_shape
-        text = f"{model.config.latent_dim}-D latent · {describe_shape(shape)} images"
+        plane = s.plane
+        if plane.kind == "projection":
+            kind = "projection onto the test codes' 2 principal components"
+        elif model.config.latent_dim > 2:
+            kind = f"slice through {' × '.join(plane.axis_names)}, other dimensions held"
+        else:
+            kind = "the whole 2-D latent space" if model.config.latent_dim == 2 else "1-D latent space"
+        text = f"{model.config.latent_dim}-D latent · {describe_shape(shape)} images · {kind}"
         if s.training.running:
             text += f" — training on {s.dataset_label}"
         elif s.dataset is not None and not same_shape(s.dataset.image_shape, shape):
@@ -149,6 +216,8 @@ class MapPanel(QWidget):
         self.info.setText(text)
 
     def _on_snapshot(self, snap) -> None:
+        if self.session.replay is not None:
+            return                    # replaying the time-lapse: Live brings the snapshot back
         self._show_scatter()
         if snap is None:
             self.mosaic = self.extent = None
@@ -159,7 +228,13 @@ class MapPanel(QWidget):
         self._show_path()
 
     def _on_plane_changed(self) -> None:
-        self.view.set_axis_labels(*self.session.dims)
+        names = self.session.plane.axis_names
+        self.view.plot_item.setLabel("bottom", names[0])
+        self.view.plot_item.setLabel("left", names[1])
+        self._update_info()
+        self._show_marks()
+        if self.session.replay is not None:
+            return
         self._show_scatter()
         self._show_selection(self.session.selected)
         self._show_inputs()
@@ -167,12 +242,21 @@ class MapPanel(QWidget):
         self.refresh_manifold()
 
     def _show_scatter(self) -> None:
-        snap = self.session.snapshot
-        if snap is None or snap.codes is None or snap.codes.shape[1] != self.session.latent_dim:
+        s = self.session
+        snap = s.snapshot
+        if s.replay is not None:
+            points, labels = s.replay.positions, s.replay_labels
+        elif snap is None or snap.codes is None or snap.codes.shape[1] != s.latent_dim:
+            self._scatter_shown = (None, None)
             self.view.set_scatter(None)
             return
-        dx, dy = self.session.dims
-        self.view.set_scatter(snap.codes[:, [dx, dy]], snap.labels)
+        else:
+            points, labels = s.plane.coords(snap.codes), snap.labels
+        if labels is not None and s.hidden_classes:
+            keep = ~np.isin(labels, list(s.hidden_classes))
+            points, labels = points[keep], labels[keep]
+        self._scatter_shown = (points, labels)
+        self.view.set_scatter(points, labels)
 
     def _show_selection(self, z) -> None:
         if z is None or z.size != self.session.latent_dim:
@@ -181,46 +265,64 @@ class MapPanel(QWidget):
             self.view.set_marker(*self.session.project(z))
 
     def _show_inputs(self) -> None:
-        from engine import posterior_ellipse
+        from engine import projected_ellipse
         s = self.session
         for key, item, colour in (("drop", s.dropped, DROP_COLOUR), ("draw", s.drawing, DRAW_COLOUR)):
             if item is None or s.explore_model is None or item.image.size != s.explore_model.config.input_dim:
                 self.view.set_posterior(None, key=key)
                 continue
             mu, logvar = s.encode(item.image)
-            self.view.set_posterior(s.project(mu), posterior_ellipse(mu, logvar, s.dims, 1.0),
-                                    posterior_ellipse(mu, logvar, s.dims, 2.0), colour, key=key)
+            plane = s.plane
+            self.view.set_posterior(s.project(mu), projected_ellipse(plane, mu, logvar, 1.0),
+                                    projected_ellipse(plane, mu, logvar, 2.0), colour, key=key)
 
     def _show_path(self) -> None:
         from engine import interpolate
         s = self.session
-        dx, dy = s.dims
         if s.picking and s.picked:
-            z = s.picked[0].z
-            self.view.set_path(np.array([[z[dx], z[dy]]]))
+            self.view.set_path(s.plane.coords(s.picked[0].z))
         elif s.path_ends is not None and s.path_ends[0].z.size == s.latent_dim:
             codes = interpolate(s.path_ends[0].z, s.path_ends[1].z, s.path_steps)
-            self.view.set_path(codes[:, [dx, dy]])
+            self.view.set_path(s.plane.coords(codes))
         else:
             self.view.set_path(None)
 
+    def _show_marks(self) -> None:
+        """The session's posterior samples as crosses on the plane."""
+        z = self.session.sample_marks
+        if z is None or z.shape[1] != self.session.latent_dim:
+            self.marks_item.clear()
+        else:
+            self.marks_item.setData(pos=self.session.plane.coords(z))
+
+    def _on_replay(self, frame) -> None:
+        """A time-lapse frame replaces the live manifold and scatter (None: live again)."""
+        if frame is None:
+            self.replay_text.setText("")
+            self._on_snapshot(self.session.snapshot)
+            return
+        self.replay_text.setText(f"Replay: epoch {frame.epoch:.2f} ({'projection' if frame.plane == 'projection' else 'slice'})")
+        self.mosaic, self.extent = frame.mosaic / 255.0, frame.extent
+        self.view.set_manifold(self.mosaic, self.extent)
+        self._show_scatter()
+
     # -- the manifold -------------------------------------------------------------------------------
     def manifold_params(self) -> tuple | None:
-        """(n, extent, dims, base) of the manifold the map wants now (None without a model)."""
+        """(n, extent, plane) of the manifold the map wants now (None without a model)."""
         model = self.session.explore_model
         if model is None:
             return None
         shape = model.config.image_shape
-        return (self.grid_spin.value(), self.view.covering_extent(shape[1] / shape[0]), self.session.dims,
-                self.session.base)
+        return (self.grid_spin.value(), self.view.covering_extent(shape[1] / shape[0]), self.session.plane)
 
     def refresh_manifold(self) -> None:
         """Decode the manifold over the visible plane now (here if that is cheap, else in a
         worker; a request made while one is decoding is served when it returns)."""
         self._debounce.stop()
         model, params = self.session.explore_model, self.manifold_params()
-        if params is None:
+        if params is None or self.session.replay is not None:
             return
+        snap = self.session.snapshot
         if self._job is not None:
             self._job_params = "again"              # served by _on_job_done
             return
@@ -228,19 +330,19 @@ class MapPanel(QWidget):
             t0 = time.perf_counter()
             mosaic = decode_plane(model, *params)
             self.decode_seconds = time.perf_counter() - t0
-            self._show_mosaic(mosaic, params)
+            self._show_mosaic(mosaic, params, snap)
             return
         job = FunctionWorker(decode_plane, model, *params)
-        job.returned.connect(lambda mosaic, p=params, m=model: self._on_job_returned(mosaic, p, m))
+        job.returned.connect(lambda mosaic, p=params, m=model, sn=snap: self._on_job_returned(mosaic, p, m, sn))
         job.finished.connect(self._on_job_done)
         self._job, self._job_params, self._job_t0 = job, None, time.perf_counter()
         if not self.session.workers.start(job):
             self._job = None                        # closing: nothing to draw any more
 
-    def _on_job_returned(self, mosaic, params, model) -> None:
+    def _on_job_returned(self, mosaic, params, model, snap) -> None:
         self.decode_seconds = time.perf_counter() - self._job_t0
-        if model is self.session.explore_model:
-            self._show_mosaic(mosaic, params)
+        if model is self.session.explore_model and self.session.replay is None:
+            self._show_mosaic(mosaic, params, snap)
 
     def _on_job_done(self) -> None:
         self._job = None
@@ -248,6 +350,7 @@ class MapPanel(QWidget):
             self._job_params = None
             self.refresh_manifold()
 
-    def _show_mosaic(self, mosaic: np.ndarray, params: tuple) -> None:
+    def _show_mosaic(self, mosaic: np.ndarray, params: tuple, snap=None) -> None:
         self.mosaic, self.extent = mosaic, params[1]
         self.view.set_manifold(mosaic, self.extent)
+        self.session.set_manifold(mosaic, self.extent, snap)

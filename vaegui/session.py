@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PyQt5.QtCore import QObject, pyqtSignal
 
-from .training_run import Batches, Snapshot, encode_snapshot, training_events
+from .training_run import Batches, Snapshot, Stepper, encode_snapshot, training_events
 from .workers import ClosingGeneratorWorker, Workers
 
 SCATTER_SIZE = 3000
@@ -106,6 +106,12 @@ class Session(QObject):
     training_changed = pyqtSignal(object)      # TrainingState
     batches_arrived = pyqtSignal(object)       # Batches (a stream: not state)
     epoch_arrived = pyqtSignal(object)         # engine.EpochReport
+    projection_changed = pyqtSignal(str)       # "slice" or "pca": the kind of plane the map shows
+    sample_marks_changed = pyqtSignal(object)  # (n, latent) codes of posterior samples to mark, or None
+    manifold_shown = pyqtSignal(object, object, object)   # (mosaic, extent, Snapshot) the map drew
+    replay_changed = pyqtSignal(object)        # a time-lapse MapFrame the map replays, or None (live)
+    classes_changed = pyqtSignal(object)       # frozenset of class indices hidden on the map
+    settings_changed = pyqtSignal()            # lr / beta changed (requested or applied) mid-run
     message = pyqtSignal(str)                  # one line for the status bar
     warning = pyqtSignal(str, str)             # (title, text) worth a message box
 
@@ -122,6 +128,14 @@ class Session(QObject):
         self._dirty = False
         self._dims = (0, 1)
         self._base = np.zeros(2)
+        self._projection = "slice"
+        self._pca = None              # the PCA plane of the snapshot's codes (projection "pca")
+        self._marks: np.ndarray | None = None
+        self._replay = None
+        self._replay_labels = None
+        self._hidden: frozenset = frozenset()
+        self._stepper = Stepper()
+        self._n_changes = 0
         self._selected: np.ndarray | None = None
         self._hover: np.ndarray | None = None
         self._dropped: InputImage | None = None
@@ -216,6 +230,7 @@ class Session(QObject):
         ds = self.dataset
         self._scatter = scatter_subset(ds)
         self._clear_inputs()
+        self.set_hidden_classes(frozenset())
         self.dataset_changed.emit(ds)
         self._refresh_idle_snapshot()
 
@@ -310,6 +325,12 @@ class Session(QObject):
         L = self.latent_dim
         self._dims = (0, min(1, L - 1))
         self._base = np.zeros(L)
+        self._pca = None
+        if L < 2 and self._projection != "slice":
+            self._projection = "slice"
+            self.projection_changed.emit("slice")
+        self.set_sample_marks(None)
+        self.set_replay(None)
         self._selected = None
         self._ends, self._picked, self._picking = None, [], False
         self.plane_changed.emit()
@@ -321,6 +342,8 @@ class Session(QObject):
         if snapshot is self._snapshot:
             return
         self._snapshot = snapshot
+        if self._projection == "pca":
+            self._update_pca()            # the projection follows the codes (before anyone redraws)
         self.snapshot_changed.emit(snapshot)
 
     def _refresh_idle_snapshot(self) -> None:
@@ -378,16 +401,96 @@ class Session(QObject):
         self._dims, self._base = dims, base.copy()
         self.plane_changed.emit()
 
+    @property
+    def projection(self) -> str:
+        """"slice" (two latent dimensions, the others held) or "pca" (the principal plane)."""
+        return self._projection
+
+    @property
+    def plane(self):
+        """The engine plane the map shows: a SlicePlane of dims through base, or the PCAPlane of
+        the snapshot's codes (projection "pca")."""
+        from engine import SlicePlane
+        if self._projection == "pca" and self._pca is not None:
+            return self._pca
+        return SlicePlane(self._dims, self._base)
+
+    def set_projection(self, kind: str) -> None:
+        """Show an axis-aligned slice ("slice") or the PCA projection of the scatter's codes ("pca")."""
+        if kind not in ("slice", "pca") or kind == self._projection:
+            return
+        if kind == "pca" and self.latent_dim < 2:
+            self.message.emit("A PCA projection needs at least two latent dimensions")
+            self.projection_changed.emit(self._projection)    # the chooser goes back
+            return
+        self._projection = kind
+        self._pca = None
+        if kind == "pca":
+            self._update_pca()
+        self.projection_changed.emit(kind)
+        self.plane_changed.emit()
+
+    def _update_pca(self) -> None:
+        from engine import EngineError, pca_plane
+        snap = self._snapshot
+        if snap is None or snap.codes is None or snap.codes.shape[1] != self.latent_dim:
+            return
+        try:
+            self._pca = pca_plane(snap.codes, reference=self._pca)
+        except EngineError:
+            self._pca = None              # too few codes: the slice stands in
+
     def plane_to_z(self, x: float, y: float) -> np.ndarray:
-        """The full code of point (x, y) of the plane: the base code elsewhere."""
-        z = self._base.copy()
-        z[self._dims[0]] = x
-        z[self._dims[1]] = y
-        return z
+        """The full code of point (x, y) of the map's plane."""
+        return self.plane.codes(np.array([[x, y]]))[0]
 
     def project(self, z: np.ndarray) -> tuple[float, float]:
-        """A full code's coordinates on the plane."""
-        return float(z[self._dims[0]]), float(z[self._dims[1]])
+        """A full code's coordinates on the map's plane (its projection onto a PCA plane)."""
+        a, b = self.plane.coords(np.asarray(z, float))[0]
+        return float(a), float(b)
+
+    # ------------------------------------------------------------------ explorer overlays
+    @property
+    def sample_marks(self) -> np.ndarray | None:
+        """(n, latent) codes of posterior samples the map marks, or None."""
+        return self._marks
+
+    def set_sample_marks(self, z: np.ndarray | None) -> None:
+        if z is None and self._marks is None:
+            return
+        self._marks = None if z is None else np.array(z, float)
+        self.sample_marks_changed.emit(self._marks)
+
+    def set_manifold(self, mosaic: np.ndarray, extent: tuple, snapshot: Snapshot | None) -> None:
+        """The map drew `mosaic` over `extent` for `snapshot` (the time-lapse records from it)."""
+        self.manifold_shown.emit(mosaic, extent, snapshot)
+
+    @property
+    def replay(self):
+        """The time-lapse frame (engine MapFrame) the map replays instead of the live model, or None."""
+        return self._replay
+
+    @property
+    def replay_labels(self) -> np.ndarray | None:
+        return self._replay_labels
+
+    def set_replay(self, frame, labels: np.ndarray | None = None) -> None:
+        if frame is None and self._replay is None:
+            return
+        self._replay, self._replay_labels = frame, labels
+        self.replay_changed.emit(frame)
+
+    @property
+    def hidden_classes(self) -> frozenset:
+        """Class indices whose test images the map hides."""
+        return self._hidden
+
+    def set_hidden_classes(self, hidden) -> None:
+        hidden = frozenset(int(c) for c in hidden)
+        if hidden == self._hidden:
+            return
+        self._hidden = hidden
+        self.classes_changed.emit(hidden)
 
     # ------------------------------------------------------------------ selection and hover
     @property
@@ -576,7 +679,9 @@ class Session(QObject):
         batches = math.ceil(n / min(bs, n))
         first = trainer.epochs_done + 1
         x, y = self._scatter
-        worker = ClosingGeneratorWorker(training_events, trainer, x, y)
+        self._stepper = Stepper()
+        worker = ClosingGeneratorWorker(training_events, trainer, x, y, stepper=self._stepper)
+        self._stepper.pause = worker.pause
         worker.yielded.connect(self._on_yielded)
         worker.paused.connect(self._on_paused)
         worker.returned.connect(self._on_returned)
@@ -626,6 +731,33 @@ class Session(QObject):
         if notify:
             self.message.emit("Training resumed")
 
+    def step(self, unit: str) -> None:
+        """While paused: train one more batch ("batch") or to the end of the epoch ("epoch"),
+        then pause again (every panel then shows the model as it is)."""
+        if self._training.phase != "paused" or unit not in ("batch", "epoch"):
+            return
+        self._stepper.unit = unit
+        self._worker.resume()
+        self._set_training(phase="pausing")
+        self.message.emit("Training one batch…" if unit == "batch" else "Training to the end of the epoch…")
+
+    def change_settings(self, lr: float | None = None, beta: float | None = None) -> bool:
+        """Train with this learning rate and beta from the next batch of the running run."""
+        from engine import EngineError
+        trainer = self._trainer
+        if trainer is None or not self._training.running:
+            self.message.emit("Start a run first: the learning rate and beta change between batches of a run")
+            return False
+        try:
+            trainer.change_settings(lr=lr, beta=beta)
+        except EngineError as exc:
+            self.message.emit(f"Cannot change the settings: {exc}")
+            return False
+        self.message.emit(f"From the next batch: learning rate {lr:g}, beta {beta:g}" if lr is not None and
+                          beta is not None else "The new setting applies from the next batch")
+        self.settings_changed.emit()
+        return True
+
     def stop(self) -> None:
         if self._training.phase in ("running", "pausing", "paused"):
             self._worker.quit()
@@ -655,6 +787,9 @@ class Session(QObject):
             if not self._dirty:
                 self.set_dirty(True)
             self.batches_arrived.emit(item)
+            if len(self._trainer.setting_changes) != self._n_changes:
+                self._n_changes = len(self._trainer.setting_changes)
+                self.settings_changed.emit()      # a requested change took effect
         elif isinstance(item, EpochReport):
             self.epoch_arrived.emit(item)
             self.message.emit(f"Epoch {item.epoch}/{item.epochs} — test loss {item.test_loss:.1f} "

@@ -50,6 +50,25 @@ class Snapshot:
     labels: np.ndarray | None
     epoch: float
     final: bool = False       # taken at an epoch's end (or the run's)
+    logvars: np.ndarray | None = None   # (n, latent) posterior log-variances of the same images
+
+
+class Stepper:
+    """Runs a paused training generator for exactly one batch or one epoch.
+
+    The session sets `unit` ("batch" or "epoch") and resumes the worker; the generator trains
+    until the unit is done and calls `pause` (the worker's own, a flag superqt checks at the
+    next yield) just before its last yield, so the worker pauses with the weights still.
+    """
+
+    def __init__(self) -> None:
+        self.unit: str | None = None
+        self.pause = lambda: None
+        self.trained = 0          # batches trained in the current step
+
+    def finish(self) -> None:
+        self.unit, self.trained = None, 0
+        self.pause()
 
 
 def encode_snapshot(model, scatter_x: np.ndarray | None, scatter_y: np.ndarray | None,
@@ -59,13 +78,15 @@ def encode_snapshot(model, scatter_x: np.ndarray | None, scatter_y: np.ndarray |
     The caller guarantees the weights do not change meanwhile (worker thread between batches,
     or the GUI thread while the worker is paused or idle).
     """
-    codes = None if scatter_x is None else model.encode(scatter_x)[0]   # (n, latent)
-    return Snapshot(model.copy(), codes, scatter_y, float(epoch), final)
+    codes, logvars = (None, None) if scatter_x is None else model.encode(scatter_x)   # (n, latent) each
+    return Snapshot(model.copy(), codes, scatter_y, float(epoch), final, logvars)
 
 
 def training_events(trainer, scatter_x: np.ndarray | None, scatter_y: np.ndarray | None,
-                    batch_interval: float = BATCH_INTERVAL, scatter_interval: float = SCATTER_INTERVAL):
-    """Train with `trainer.run()` and yield Batches / EpochReport / Snapshot (see the module)."""
+                    batch_interval: float = BATCH_INTERVAL, scatter_interval: float = SCATTER_INTERVAL,
+                    stepper: Stepper | None = None):
+    """Train with `trainer.run()` and yield Batches / EpochReport / Snapshot (see the module);
+    with a `stepper` whose unit is set, pause after one batch or at the epoch's end."""
     from engine import BatchReport, EpochReport
 
     lower_priority()
@@ -81,6 +102,14 @@ def training_events(trainer, scatter_x: np.ndarray | None, scatter_y: np.ndarray
                 x = report.epoch - 1 + report.batch / report.batches
                 pending.append((x, report.loss, report.recon, report.kl))
                 last = report
+                if stepper is not None and stepper.unit is not None:
+                    stepper.trained += 1
+                    if stepper.unit == "batch" and report.batch < report.batches:
+                        stepper.finish()          # pauses right after this yield
+                        yield Batches(last, np.array(pending, np.float64))
+                        pending.clear()
+                        last_emit = time.perf_counter()
+                        continue
                 if now - last_emit >= batch_interval:
                     yield Batches(last, np.array(pending, np.float64))
                     pending.clear()
@@ -98,6 +127,11 @@ def training_events(trainer, scatter_x: np.ndarray | None, scatter_y: np.ndarray
                     pending.clear()
                 last_emit = time.perf_counter()
                 yield report
+                if stepper is not None and stepper.unit is not None and stepper.trained > 0:
+                    if report.epoch < report.epochs:
+                        stepper.finish()          # a step ends with its epoch: pause after the snapshot
+                    else:
+                        stepper.unit, stepper.trained = None, 0   # the run ends here anyway
                 yield encode_snapshot(trainer.model, scatter_x, scatter_y, float(report.epoch), True)
                 last_snapshot = time.perf_counter()
         if pending:
