@@ -156,3 +156,19 @@ def test_menu_actions_start_and_stop_a_run(qtbot, window, train):
         qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted > 0, timeout=60000)
         stop.trigger()
     assert train(window, start_then_stop).outcome == "stopped"
+
+
+def test_continuing_an_opened_model_keeps_its_history_in_view(qtbot, window, train, tmp_path, small_mnist):
+    from engine import VAE, TrainConfig, Trainer, VAEConfig, save_model
+    trainer = Trainer(VAE(VAEConfig(hidden=(64,))), small_mnist, TrainConfig(epochs=2, batch_size=100))
+    for _ in trainer.run():
+        pass
+    save_model(tmp_path / "two.npz", trainer.model, trainer, small_mnist)
+    assert window.commands.open_model(str(tmp_path / "two.npz"))
+    panel = window.panels["training"]
+    panel.continue_check.setChecked(True)
+    panel.epochs_spin.setValue(1)
+    train(window)
+    (x0, x1), _ = window.panels["loss"].loss_plot.getViewBox().viewRange()
+    assert x0 <= 1 and x1 >= 3                    # epochs 1 and 2 of the file stay on the plot
+    assert list(window.panels["loss"].test_curve.getData()[0]) == [1, 2, 3]

@@ -134,6 +134,7 @@ def test_drawing_and_dropped_image_share_the_inspector(qtbot, model_window):
     assert inspector.original.caption() == "Your drawing"    # the drawing stays on show
     pad.clear()                                              # the dropped image comes back
     assert inspector.original.caption().startswith("Test #4")
+    assert win.status_text().startswith("Cleared the drawing")            # not "Encoded your drawing"
     assert np.array_equal(inspector.original.image(), s.dataset.test_float(4).reshape(28, 28))
 
 

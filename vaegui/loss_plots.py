@@ -163,11 +163,14 @@ class LossPlots(QWidget):
             vb.setYRange(lo, hi, padding=0)
 
     def begin_run(self, first_epoch: int, last_epoch: int) -> None:
-        """Fix the x axis to the whole run, so it does not re-layout while the curves grow."""
-        lo = 0.0 if self.batch_buf.n == 0 and self.epoch_buf.n == 0 else None
-        x0 = lo if lo is not None else min(first_epoch - 1, float(self.batch_buf.view()[0, 0])
-                                           if self.batch_buf.n else first_epoch - 1)
-        self.loss_plot.getViewBox().setXRange(x0, last_epoch, padding=0.02)
+        """Fix the x axis to the whole run and everything plotted before it (a continued model's
+        history too), so it does not re-layout while the curves grow."""
+        starts = [first_epoch - 1.0]
+        if self.batch_buf.n:
+            starts.append(float(self.batch_buf.view()[0, 0]))
+        if self.epoch_buf.n:
+            starts.append(float(self.epoch_buf.view()[0, 0]) - 1.0)
+        self.loss_plot.getViewBox().setXRange(max(0.0, min(starts)), last_epoch, padding=0.02)
 
     @property
     def redraw_interval_ms(self) -> int:

@@ -553,6 +553,8 @@ class Session(QObject):
             self._drawing = None
             self._shown_input = "drop"
             self.inputs_changed.emit()
+            self.message.emit("Cleared the drawing" + (f"; the Inspector shows {self._dropped.caption} again"
+                                                       if self._dropped is not None else ""))
             return
         if self._model is None:
             self.message.emit("No model yet: train one (Start) or open one (Ctrl+O) to encode your drawing")
