@@ -139,8 +139,15 @@ class TraversalPanel(QWidget):
         self.rows_spin.valueChanged.connect(lambda _: self.refresh())
         self.export_button.clicked.connect(lambda: self.export_png())
         session.selection_changed.connect(lambda _: self._debounce.start())   # off the click's path
-        session.snapshot_changed.connect(lambda _: self._debounce.start())
+        session.snapshot_changed.connect(self._on_snapshot)
         self.refresh()
+
+    def _on_snapshot(self, snap) -> None:
+        # A training run sends a snapshot every second; decoding the grid in the GUI thread costs
+        # a few ms on an idle machine but far more when the cores are busy, so while the weights
+        # move the grid follows the epoch ends (and any click), and every snapshot otherwise.
+        if snap is None or snap.final or not self.session.training.running:
+            self._debounce.start()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
