@@ -93,6 +93,7 @@ def test_6_a_save_mid_epoch_records_the_epochs_the_weights_have(qtbot, window, t
     from engine import load_model
     s = window.session
     window.panels["training"].epochs_spin.setValue(50)
+    window.panels["training"].batch_spin.setValue(2)    # 1,000 batches an epoch: the pause lands mid-epoch
     _start_and_wait_for_batches(qtbot, window)
     qtbot.mouseClick(window.findChild(QPushButton, "pauseButton"), Qt.LeftButton)
     assert window.commands.save_model(path=str(tmp_path / "mid.npz"))
@@ -117,6 +118,7 @@ def test_8_choosing_the_other_axis_dimension_swaps_them(qtbot, window):
 def test_9_continuing_after_a_stop_mid_epoch_draws_after_it_and_records_it(qtbot, window, tmp_path):
     s, plots, panel = window.session, window.panels["loss"], window.panels["training"]
     panel.epochs_spin.setValue(50)
+    panel.batch_spin.setValue(2)                    # 1,000 batches an epoch: the stop lands mid-epoch
     _start_and_wait_for_batches(qtbot, window)
     _stop_and_wait(qtbot, window)
     stopped_at = s.trainer.epochs_trained
