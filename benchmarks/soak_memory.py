@@ -3,9 +3,14 @@
 Issue 8 item 5: memory grew by about 2.9 MB a minute while clicking the map during training.
 This script trains MNIST in the real window (offscreen unless a display is set), clicks a random
 map point several times a second and draws on the draw pad every few seconds, samples the
-process's resident memory every few seconds, and reports the growth after the first epoch (the
+process's resident memory every second, and reports the growth after the first epoch (the
 first epoch allocates the training buffers and the explorer's first snapshot; what comes after
-should be flat). With --trace it also lists the Python allocation sites that grew most.
+should be flat). Each epoch's test pass and each snapshot hold tens of MB for a moment, so a
+single sample says little: the growth is that of the floor, the lowest RSS of each minute,
+from the first minute after the first epoch to the last. The time-lapse keeps a frame of the
+map per epoch on purpose (bounded by engine.timelapse.MAX_BYTES), so its bytes are reported
+beside the growth and subtracted from it. With --trace it also lists the Python allocation
+sites that grew most.
 
 Usage:
     python benchmarks/soak_memory.py [--minutes 10] [--click-hz 5] [--draw-every 3] [--subset N] [--trace]
@@ -27,7 +32,6 @@ import engine  # noqa: E402,F401  first: it sets OpenBLAS's thread behaviour bef
 import numpy as np  # noqa: E402
 from PyQt5.QtCore import QEventLoop, QPointF, Qt, QTimer  # noqa: E402
 from PyQt5.QtTest import QTest  # noqa: E402
-from PyQt5.QtWidgets import QApplication  # noqa: E402
 
 MB = 1024 ** 2
 
@@ -47,7 +51,7 @@ def main() -> int:
     p.add_argument("--minutes", type=float, default=10.0, help="soak duration (default 10)")
     p.add_argument("--click-hz", type=float, default=5.0, help="map clicks a second (default 5)")
     p.add_argument("--draw-every", type=float, default=3.0, help="seconds between draw-pad strokes (default 3)")
-    p.add_argument("--sample-every", type=float, default=5.0, help="seconds between RSS samples (default 5)")
+    p.add_argument("--sample-every", type=float, default=1.0, help="seconds between RSS samples (default 1)")
     p.add_argument("--hidden", default="400", help="hidden layer sizes (default 400)")
     p.add_argument("--subset", type=int, default=None,
                    help="train on the first N MNIST images (default: all 60,000; fewer gives more epochs)")
@@ -57,9 +61,9 @@ def main() -> int:
     if a.trace:
         import tracemalloc
         tracemalloc.start(8)
-    app = QApplication.instance() or QApplication(sys.argv)
     from engine import load_mnist
-    from vaegui import MainWindow
+    from vaegui import MainWindow, ensure_app
+    app = ensure_app()
     data = load_mnist()
     win = MainWindow(dataset=data.subset(a.subset, len(data.x_test)) if a.subset else data, confirm=False)
     win.show()
@@ -67,10 +71,13 @@ def main() -> int:
     panel.hidden_edit.setText(a.hidden)
     panel.epochs_spin.setValue(panel.epochs_spin.maximum())      # outlasts the soak
     rng = np.random.default_rng(0)
-    samples: list[tuple[float, int, int]] = []                   # (seconds, rss, epochs done)
+    samples: list[tuple[float, int, int, int]] = []              # (seconds, rss, epochs done, time-lapse bytes)
     first_epoch_at: list[float] = []
     snapshot = []
     start = time.perf_counter()
+
+    def lapse_bytes() -> int:
+        return win.panels["timeline"].lapse.nbytes
 
     def epochs_done() -> int:
         return len(win.session.history())
@@ -97,13 +104,17 @@ def main() -> int:
 
     def sample() -> None:
         now = time.perf_counter() - start
-        samples.append((now, rss_bytes(), epochs_done()))
+        samples.append((now, rss_bytes(), epochs_done(), lapse_bytes()))
         if not first_epoch_at and samples[-1][2] >= 1:
             first_epoch_at.append(now)
             if a.trace:
                 snapshot.append(tracemalloc.take_snapshot())
-        t, rss, ep = samples[-1]
-        print(f"{t:7.1f} s  RSS {rss / MB:8.1f} MB  epoch {ep}", flush=True)
+        t, rss, ep, _ = samples[-1]
+        if len(samples) % 10 != 1:
+            return
+        traced = f"  Python-traced {tracemalloc.get_traced_memory()[0] / MB:7.1f} MB" if a.trace else ""
+        print(f"{t:7.1f} s  RSS {rss / MB:8.1f} MB  epoch {ep}  time-lapse {lapse_bytes() / MB:5.1f} MB{traced}",
+              flush=True)
 
     timers = []
     for interval, fn in ((1000 / a.click_hz, click), (1000 * a.draw_every, draw), (1000 * a.sample_every, sample)):
@@ -132,19 +143,29 @@ def main() -> int:
     win.close()
     app.processEvents()
 
-    after = [(t, rss) for t, rss, _ in samples if first_epoch_at and t >= first_epoch_at[0]]
-    if len(after) < 2:
+    if not first_epoch_at:
         print("\nthe first epoch did not end within the soak: run longer")
         return 1
-    ts, rs = np.array([t for t, _ in after]), np.array([r for _, r in after], np.float64)
-    slope = np.polyfit(ts / 60, rs / MB, 1)[0]
+    t0 = first_epoch_at[0]
+    after = np.array([(t, rss, lapse) for t, rss, _, lapse in samples if t >= t0], np.float64)
+    minutes = ((after[:, 0] - t0) // 60).astype(int)
+    if minutes.max() < 1:
+        print("\nless than two minutes after the first epoch: run longer")
+        return 1
+    floors = []                                   # (minute, lowest RSS, time-lapse bytes then)
+    for m in range(minutes.max() + 1):
+        rows = after[minutes == m]
+        low = rows[rows[:, 1].argmin()]
+        floors.append((m, low[1], low[2]))
+    (_, first, lapse0), (_, last, lapse1) = floors[0], floors[-1]
+    growth, lapse_growth = (last - first) / MB, (lapse1 - lapse0) / MB
     print(f"\nsoak {a.minutes:g} min, {a.click_hz:g} clicks/s, a stroke every {a.draw_every:g} s, "
           f"{samples[-1][2]} epochs of {len(win.session.dataset.x_train):,} images, hidden {a.hidden}; "
           f"{counts['clicks']:,} clicks, {counts['strokes']} strokes")
-    print(f"RSS after the first epoch ({first_epoch_at[0]:.0f} s): {rs[0] / MB:.1f} MB; "
-          f"at the end: {rs[-1] / MB:.1f} MB; peak {rs.max() / MB:.1f} MB")
-    print(f"growth after the first epoch: {(rs[-1] - rs[0]) / MB:+.1f} MB "
-          f"(trend {slope:+.2f} MB/min)")
+    print("lowest RSS of each minute after the first epoch (MB): " + ", ".join(f"{f / MB:.1f}" for _, f, _ in floors))
+    print(f"peak RSS {after[:, 1].max() / MB:.1f} MB; time-lapse {samples[-1][3] / MB:.1f} MB at the end")
+    print(f"growth of the floor after the first epoch: {growth:+.1f} MB, of which the time-lapse's frames "
+          f"{lapse_growth:+.1f} MB; everything else {growth - lapse_growth:+.1f} MB")
     return 0
 
 

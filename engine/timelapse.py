@@ -1,10 +1,12 @@
 """A training run's time-lapse: cheap snapshots of what the map showed, and an animated GIF of them.
 
-A snapshot keeps only what the map drew (the manifold as 8-bit pixels, the scatter's positions,
-the KL per dimension), never a copy of the model: a 20x20 manifold of 28x28 digits is 310 kB,
-3,000 positions 24 kB.  Snapshots are due at a few points inside the first epoch (where the map
-changes most) and at every epoch end; past `max_snapshots` every other one is dropped and the
-schedule's stride doubles, so a long run keeps an even, bounded record.
+A snapshot keeps only what the map drew (the manifold as 8-bit pixels, at most MAX_SIDE pixels
+on a side, the scatter's positions, the KL per dimension), never a copy of the model: a 20x20
+manifold of 28x28 digits is 310 kB, 3,000 positions 24 kB; a 20x20 manifold of 64x64 colour
+images is scaled from 1280 to 640 pixels, 1.2 MB.  Snapshots are due at a few points inside the
+first epoch (where the map changes most) and at every epoch end; past `max_snapshots` or
+`max_bytes` every other one is dropped and the schedule's stride doubles, so a long run keeps an
+even record of bounded size (without the byte bound, 240 colour frames took 1.2 GB).
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from .errors import ConfigError
 
 FIRST_EPOCH_POINTS = (0.05, 0.1, 0.2, 0.35, 0.5, 0.75)   # fractions of the first epoch
 MAX_SNAPSHOTS = 240
+MAX_BYTES = 24 * 1024 ** 2
+MAX_SIDE = 640                  # pixels: larger manifolds are kept scaled down (box filter)
 DOT_COLOUR = (90, 170, 255)
 
 
@@ -40,6 +44,11 @@ def make_map_frame(epoch: float, mosaic: np.ndarray, extent: tuple[float, float,
                    positions: np.ndarray, kl: np.ndarray, plane: str = "slice") -> MapFrame:
     """A MapFrame from a manifold in [0, 1] (any float dtype), stored compactly as copies."""
     pixels = np.clip(np.asarray(mosaic, np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    h, w = pixels.shape[:2]
+    if max(h, w) > MAX_SIDE:                # the same extent, fewer pixels
+        scale = MAX_SIDE / max(h, w)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        pixels = np.asarray(Image.fromarray(pixels).resize(size, Image.BOX))
     return MapFrame(float(epoch), pixels, tuple(float(e) for e in extent),
                     np.array(positions, np.float32), np.array(kl, np.float32), plane)
 
@@ -47,11 +56,13 @@ def make_map_frame(epoch: float, mosaic: np.ndarray, extent: tuple[float, float,
 class TimeLapse:
     """The snapshots of one run, oldest first; labels (n,) of the scatter points are shared by all."""
 
-    def __init__(self, labels: np.ndarray | None = None, max_snapshots: int = MAX_SNAPSHOTS) -> None:
+    def __init__(self, labels: np.ndarray | None = None, max_snapshots: int = MAX_SNAPSHOTS,
+                 max_bytes: int = MAX_BYTES) -> None:
         if max_snapshots < 4:
             raise ConfigError(f"a time-lapse keeps at least 4 snapshots, got {max_snapshots}")
         self.labels = labels
         self.max_snapshots = max_snapshots
+        self.max_bytes = max_bytes
         self.stride = 1                       # epochs between snapshots after the first epoch
         self._snapshots: list[MapFrame] = []
 
@@ -85,7 +96,7 @@ class TimeLapse:
         continues after a stop mid-epoch replaces what it retrains)."""
         self.discard_after(snapshot.epoch)
         self._snapshots.append(snapshot)
-        if len(self._snapshots) > self.max_snapshots:
+        while len(self._snapshots) > 2 and (len(self._snapshots) > self.max_snapshots or self.nbytes > self.max_bytes):
             self._snapshots = self._snapshots[:-1:2] + self._snapshots[-1:]   # first and last stay
             self.stride *= 2
 

@@ -47,6 +47,20 @@ def test_time_lapse_thins_evenly_and_stays_bounded():
     assert not lapse.due(100.0, final=True)
 
 
+def test_time_lapse_keeps_large_colour_manifolds_within_its_byte_budget():
+    mosaic = np.zeros((1280, 1280, 3))                 # 20x20 tiles of 64x64 colour images
+    mosaic[:, 640:, 0] = 1.0                           # right half red
+    frame = make_map_frame(1.0, mosaic, (-3, 3, -3, 3), np.zeros((3000, 2)), np.ones(2))
+    assert frame.mosaic.shape == (640, 640, 3) and frame.extent == (-3.0, 3.0, -3.0, 3.0)
+    assert frame.mosaic[:, 330:, 0].min() == 255 and frame.mosaic[:, :310].max() == 0   # the same picture
+    lapse = TimeLapse(max_bytes=8 * 1024 ** 2)
+    for epoch in range(1, 101):
+        if lapse.due(float(epoch), final=epoch == 100):
+            lapse.add(make_map_frame(float(epoch), mosaic, (-3, 3, -3, 3), np.zeros((3000, 2)), np.ones(2)))
+        assert lapse.nbytes <= lapse.max_bytes
+    assert len(lapse) >= 3 and lapse[0].epoch == 1.0 and lapse[len(lapse) - 1].epoch == 100.0
+
+
 def test_continuing_after_a_stop_replaces_the_discarded_snapshots():
     lapse = TimeLapse()
     for e in (0.5, 1.0, 1.6):

@@ -9,6 +9,7 @@ from PIL import Image
 from PyQt5.QtCore import QPoint, QPointF, Qt
 
 import engine
+from vaegui.training_run import encode_snapshot
 from vaegui.session import scatter_subset
 
 
@@ -132,6 +133,10 @@ def test_pca_projection_drives_the_map_clicks_and_drops(qtbot, lab_window):
     mean, _, _ = view.posterior("drop")
     mu3 = s.model.encode(s.dataset.x_test[3:4])[0]
     np.testing.assert_allclose(mean, plane.coords(mu3)[0], rtol=1e-4, atol=1e-5)
+    mu3, logvar3 = (a[0].astype(float) for a in s.model.encode(s.dataset.x_test[3:4]))
+    sd = np.sqrt(plane.axes ** 2 @ np.exp(logvar3))       # the inspector's posterior, along the PCs
+    a, b = plane.coords(mu3)[0]
+    assert win.panels["inspector"].post_label.text() == f"posterior PC1: {a:+.2f} ± {sd[0]:.2f}  PC2: {b:+.2f} ± {sd[1]:.2f}"
     combo.setCurrentIndex(1 - pca_index)
     assert s.plane.kind == "slice" and "slice" in mp.info.text()
 
@@ -174,6 +179,10 @@ def check_prior_and_posterior_samples_and_their_marks(qtbot, lab_window):
     np.testing.assert_allclose(marks, s.plane.coords(s.sample_marks), rtol=1e-5, atol=1e-6)
     s.drop_test_image(8)                                # another input: its marks go
     assert s.sample_marks is None and len(win.map_panel.marks_item.getData()[0]) == 0
+    panel.sample_posterior()
+    assert s.sample_marks is not None
+    s.set_snapshot(encode_snapshot(s.model.copy(), *scatter_subset(s.dataset), 1.5, False))  # training went on
+    assert s.sample_marks is None and panel.view.image() is None   # draws of the old weights go
 
 
 def test_time_lapse_records_replays_exports_and_the_end_is_framed_on_the_data(qtbot, window, train, tmp_path):

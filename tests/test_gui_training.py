@@ -35,8 +35,9 @@ def test_full_run_streams_every_epoch(qtbot, window, train):
     assert np.allclose(ys, [r.test_loss for r in s.history()])
     assert plots.batches_plotted == 2 * 20          # every batch reached the curve
     finals = [p for p in snapshots if p is not None and p.final]
-    assert [p.epoch for p in finals[-3:-1]] == [1.0, 2.0]      # one per epoch, then the model at rest
-    assert not np.allclose(finals[-3].codes, finals[-2].codes)  # the clusters moved
+    assert [p.epoch for p in finals] == [0.0, 1.0, 2.0]      # the new model, then one per epoch ...
+    assert s.snapshot is finals[-1]                              # ... the last one shows the model at rest
+    assert not np.allclose(finals[-2].codes, finals[-1].codes)  # the clusters moved
     view = window.map_panel.view
     assert np.allclose(view.scatter_points(), s.snapshot.codes)  # the map shows the last one
     assert np.array_equal(s.snapshot.model.params, s.model.params)

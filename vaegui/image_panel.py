@@ -99,8 +99,12 @@ class ImagePanel(QWidget):
             return
         mu, logvar = s.encode(item.image)
         recon = model.decode(mu[None, :])[0]
-        sigma = np.exp(0.5 * logvar)
-        text = "  ".join(f"z[{d}]: {mu[d]:+.2f} ± {sigma[d]:.2f}" for d in dict.fromkeys(s.dims))
+        plane = s.plane             # the posterior along the map's own axes (dimensions or PCs)
+        centre = plane.coords(mu)[0]
+        sd = np.sqrt(plane.axes ** 2 @ np.exp(logvar))        # q(z|x) is diagonal
+        names = ("PC1", "PC2") if plane.kind == "projection" else plane.axis_names
+        shown = range(1 if names[0] == names[1] else 2)      # a 1-D space shows z[0] on both axes
+        text = "  ".join(f"{names[i]}: {centre[i]:+.2f} ± {sd[i]:.2f}" for i in shown)
         shape = model.config.image_shape
         self.show_pair(as_image(item.image, shape), as_image(recon, shape), item.caption, "posterior " + text)
 

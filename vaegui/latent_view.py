@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PyQt5.QtCore import QPointF, Qt, pyqtSignal
 from PyQt5.QtGui import QColor
 
+from .class_scatter import ClassScatter
 from .palette import distinct_colours
 
 MIME_TEST_INDEX = "application/x-latentlab-test-index"
@@ -59,9 +60,8 @@ class LatentView(pg.PlotWidget):
         self.manifold_item.setZValue(-10)
         self.manifold_item.setOpacity(0.9)
         self.plot_item.addItem(self.manifold_item)
-        # One scatter item per class with a single brush: setData(pos) per class is several
-        # times cheaper in pyqtgraph than one item with a brush per point.
-        self._class_items: list[pg.ScatterPlotItem] = []
+        self.scatter_item = ClassScatter(size=4)
+        self.plot_item.addItem(self.scatter_item)
         self._scatter_on = True
 
         self.interp_item = pg.PlotDataItem(pen=pg.mkPen((255, 220, 0), width=2), symbol="o", symbolSize=7,
@@ -121,31 +121,20 @@ class LatentView(pg.PlotWidget):
         self.manifold_item.setImage(mosaic[::-1], levels=(0.0, 1.0), autoLevels=False)
         self.manifold_item.setRect(x0, y0, x1 - x0, y1 - y0)
 
-    def _make_class_items(self, colours: list) -> None:
-        for it in self._class_items:
-            self.plot_item.removeItem(it)
-        self._class_items = []
-        for c in colours:
-            it = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(c), pxMode=True)
-            it.setZValue(0)
-            it.setVisible(self._scatter_on)
-            self.plot_item.addItem(it)
-            self._class_items.append(it)
-
     def set_classes(self, class_names: list[str] | None) -> None:
         """Colours and legend: one entry per class, or a single colour when unlabelled."""
         key = tuple(class_names) if class_names else None
-        if key == self._legend_key and self._class_items:
+        if key == self._legend_key and self.scatter_item.n_colours:
             return
         self._legend_key = key
         self.legend.clear()
         if not class_names:
-            self._make_class_items([UNLABELLED_COLOUR])
+            self.scatter_item.set_colours([QColor(*UNLABELLED_COLOUR)])
             self.legend.addItem(pg.ScatterPlotItem(symbol="o", size=8, pen=None, brush=UNLABELLED_COLOUR),
                                 "test images (unlabelled)")
             return
         colours = class_colours(len(class_names))
-        self._make_class_items(colours)
+        self.scatter_item.set_colours(colours)
         if len(class_names) <= 20:
             self.legend.setColumnCount(2 if len(class_names) > 10 else 1)
             for name, c in zip(class_names, colours):
@@ -156,33 +145,18 @@ class LatentView(pg.PlotWidget):
 
     @property
     def n_colours(self) -> int:
-        return len(self._class_items)
+        return self.scatter_item.n_colours
 
     def set_scatter(self, points: np.ndarray | None, labels: np.ndarray | None = None) -> None:
         """points: (n, 2) plane coordinates of posterior means; labels: (n,) class indices or None."""
-        if not self._class_items:
+        if not self.scatter_item.n_colours:
             self.set_classes(None)
-        empty = np.zeros((0, 2), np.float32)
-        if points is None or len(points) == 0:
-            self._scatter_points = empty
-            for it in self._class_items:
-                it.setData(pos=empty)
-            return
-        self._scatter_points = np.asarray(points)
-        if labels is None or len(self._class_items) == 1:
-            self._class_items[0].setData(pos=self._scatter_points)
-            for it in self._class_items[1:]:
-                it.setData(pos=empty)
-            return
-        labels = np.clip(labels, 0, len(self._class_items) - 1)
-        order = np.argsort(labels, kind="stable")
-        bounds = np.searchsorted(labels[order], np.arange(len(self._class_items) + 1))
-        for c, it in enumerate(self._class_items):
-            it.setData(pos=self._scatter_points[order[bounds[c]:bounds[c + 1]]])
+        self._scatter_points = np.zeros((0, 2), np.float32) if points is None else np.asarray(points)
+        self.scatter_item.set_points(points, labels)
 
     def points_per_class(self) -> list[int]:
         """How many scatter points each class's colour shows."""
-        return [len(it.data) for it in self._class_items]
+        return self.scatter_item.counts()
 
     def scatter_visible(self) -> bool:
         return self._scatter_on
@@ -260,8 +234,7 @@ class LatentView(pg.PlotWidget):
 
     def show_scatter(self, on: bool) -> None:
         self._scatter_on = on
-        for it in self._class_items:
-            it.setVisible(on)
+        self.scatter_item.setVisible(on)
         self.legend.setVisible(on)
 
     # -- gestures ------------------------------------------------------------------------

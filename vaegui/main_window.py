@@ -23,6 +23,7 @@ from .elided_label import ElidedLabel
 from .gallery import GalleryPanel
 from .health_panel import LatentHealthPanel
 from .image_panel import ImagePanel
+from .heap import return_large_blocks_on_free
 from .interpolation import InterpolationPanel
 from .loss_plots import LossPlots
 from .map_panel import MapPanel
@@ -339,6 +340,7 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
     """The QApplication (created once), with the names QSettings uses."""
     app = QApplication.instance()
     if app is None:
+        return_large_blocks_on_free()     # a long session's resident size stays flat (heap.py)
         app = QApplication(argv or [APP_NAME])
     app.setOrganizationName(ORG_NAME)
     app.setApplicationName(APP_NAME)

@@ -2,8 +2,10 @@
 
 Real data next to the decode: clicking the map lists the k nearest test images (k = 8 by
 default) by Euclidean distance between posterior means in latent space, with their labels and
-distances. The whole test set is encoded once per model snapshot (a few ms per thousand
-images), only when a point is selected; the search is the engine's (`nearest_neighbours`).
+distances. The whole test set is encoded once per model snapshot, only when a point is
+selected, in the session's worker pool (10,000 MNIST images take ~100 ms of CPU: on the GUI
+thread that is a visible stall while training); the search is the engine's
+(`nearest_neighbours`).
 Double-clicking a neighbour drops it on the map.
 """
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 from PyQt5.QtCore import QSize, Qt, QTimer
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QSpinBox, QVBoxLayout, QWidget
 from PyQt5.QtGui import QIcon
+from superqt.utils import FunctionWorker
 
 from .images import as_image, to_pixmap
 
@@ -28,6 +31,8 @@ class NeighboursPanel(QWidget):
         self.neighbours = None                # the engine's Neighbours on show
         self._codes = None                    # (N, L) posterior means of the test set ...
         self._codes_for = (None, None)        # ... under this (model, data set): references, not ids
+        self._job: FunctionWorker | None = None   # encoding the test set for self._job_for
+        self._job_for = (None, None)
         self._stale = False                   # a refresh was skipped while the panel was hidden
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -61,22 +66,42 @@ class NeighboursPanel(QWidget):
         session.dataset_changed.connect(lambda _: self.refresh())
 
     def _on_snapshot(self, snap) -> None:
-        # While a run trains, snapshots arrive every second and encoding the test set costs tens
-        # of ms of the GUI thread: the list follows the model when the weights are still (paused,
-        # or the run over); a click while training searches the current model at once.
+        # While a run trains, snapshots arrive every second: the list follows the model when the
+        # weights are still (paused, or the run over); a click while training searches the
+        # current model.
         if snap is None or self.session.training.phase in ("idle", "paused"):
             self.refresh()
 
     def test_codes(self) -> np.ndarray | None:
-        """(N, L) posterior means of the whole test set under the explored model (cached)."""
+        """(N, L) posterior means of the whole test set under the explored model, if encoded
+        already; otherwise None, and the encoding starts in the worker pool (refresh() runs
+        again when it is done)."""
         s = self.session
         model, ds = s.explore_model, s.dataset
         if model is None or ds is None or not s.compatible:
             return None
-        if self._codes_for[0] is not model or self._codes_for[1] is not ds:
-            self._codes = model.encode(ds.x_test)[0]
-            self._codes_for = (model, ds)
-        return self._codes
+        if self._codes_for[0] is model and self._codes_for[1] is ds:
+            return self._codes
+        if self._job is None or self._job_for != (model, ds):
+            self._encode_later(model, ds)
+        return None
+
+    def _encode_later(self, model, ds) -> None:
+        job = FunctionWorker(lambda: model.encode(ds.x_test)[0])
+        job.returned.connect(lambda codes, key=(model, ds): self._on_codes(codes, key))
+        job.finished.connect(lambda j=job: self._on_job_finished(j))
+        self._job, self._job_for = job, (model, ds)
+        if not self.session.workers.start(job):
+            self._job, self._job_for = None, (None, None)      # closing
+
+    def _on_codes(self, codes: np.ndarray, key: tuple) -> None:
+        self._codes, self._codes_for = codes, key
+        if key == (self.session.explore_model, self.session.dataset):
+            self.refresh()
+
+    def _on_job_finished(self, job) -> None:
+        if self._job is job:
+            self._job, self._job_for = None, (None, None)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -85,7 +110,7 @@ class NeighboursPanel(QWidget):
 
     def refresh(self) -> None:
         """List the neighbours of the selected point (deferred while the panel is hidden: encoding
-        the test set costs tens of ms, which a hidden tab should not take from training)."""
+        the test set takes CPU from training, which a hidden tab should not)."""
         from engine import nearest_neighbours
         self._debounce.stop()
         s = self.session
@@ -97,6 +122,9 @@ class NeighboursPanel(QWidget):
         codes = self.test_codes() if z is not None else None
         self.view.clear()
         self.neighbours = None
+        if z is not None and codes is None and self._job is not None:
+            self.caption.setText("Encoding the test set…")
+            return
         if z is None or codes is None or z.size != codes.shape[1]:
             self.caption.setText("Click a point on the map to list the test images nearest to it")
             return

@@ -52,12 +52,18 @@ class SamplingPanel(QWidget):
         self.posterior_button.clicked.connect(self.sample_posterior)
         session.model_changed.connect(lambda _: self._clear())
         session.inputs_changed.connect(self._on_inputs_changed)
+        session.snapshot_changed.connect(self._on_snapshot)
+        self._sampled_with = None                 # the model the samples on show were decoded with
 
     def _clear(self) -> None:
         self.samples, self.kind = None, ""
         self.view.set_image(None)
         self.view.set_caption("")
         self.session.set_sample_marks(None)
+
+    def _on_snapshot(self, _snap) -> None:
+        if self.samples is not None and self.session.explore_model is not self._sampled_with:
+            self._clear()                       # the weights changed (training went on): stale draws
 
     def _on_inputs_changed(self) -> None:
         if self.kind == "posterior":            # the marks belong to an input that is gone
@@ -67,6 +73,7 @@ class SamplingPanel(QWidget):
         from engine import tile_images
         n = self.count_spin.value()
         model = self.session.explore_model
+        self._sampled_with = model
         self.view.set_image(tile_images(images, model.config.image_shape, n, n))
         self.view.set_caption(caption)
 

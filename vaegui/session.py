@@ -853,7 +853,9 @@ class Session(QObject):
                 "diverged": "Training diverged — the model keeps its last good weights",
                 "error": "Training failed"}[outcome]
         self._training = replace(self._training, phase="idle", outcome=outcome, message=text)
-        self._refresh_idle_snapshot()
+        snap = self._snapshot
+        if not (outcome == "completed" and snap is not None and snap.final and snap.epoch == trainer.epochs_done):
+            self._refresh_idle_snapshot()   # a completed run's last snapshot already shows its final weights
         self.training_changed.emit(self._training)
         self.message.emit(error or text)
         if error:
