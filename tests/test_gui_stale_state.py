@@ -157,3 +157,20 @@ def test_10_at_1280x720_the_controls_stay_in_view_and_long_text_elides(qtbot, wi
     assert note.width() < note.fontMetrics().horizontalAdvance(long)            # it does not fit ...
     assert note.is_elided() and long in note.toolTip()                          # ... so it elides, and says all
     assert window.width() <= 1280                                               # and nothing widened the window
+
+
+def test_10_a_first_start_on_a_1280x720_screen_opens_within_it(qtbot, small_mnist, monkeypatch):
+    from PyQt5.QtCore import QRect, QSettings
+    from vaegui import MainWindow
+    from vaegui.main_window import APP_NAME, ORG_NAME
+    settings = QSettings(ORG_NAME, APP_NAME)
+    for key in ("geometry", "windowState"):                 # a first start: no saved layout
+        settings.remove(key)
+    monkeypatch.setattr(MainWindow, "available_geometry", lambda self: QRect(0, 0, 1280, 720))
+    win = MainWindow(dataset=small_mnist, confirm=False)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.wait(50)
+    assert win.width() <= 1280 and win.height() <= 720       # the docks' minimum sizes allow it
+    bar = win.statusBar()
+    assert bar.isVisible() and bar.mapTo(win, bar.rect().bottomLeft()).y() < 720

@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
             self.docks[first].raise_()
         for bar in self.findChildren(QTabBar):     # many tabbed panels must not widen the window
             bar.setUsesScrollButtons(True)
-            bar.setElideMode(Qt.ElideRight)
+            bar.setElideMode(Qt.ElideNone)          # whole titles; the arrows scroll to the rest
         self.setCorner(Qt.BottomLeftCorner, L)
         self.setCorner(Qt.BottomRightCorner, R)
         self.panels["training"].open_folder_requested.connect(self.commands.open_folder)
@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._sized:
             self._sized = True
+            self._fit_to_screen(self.width(), self.height())   # the docks' minimum sizes are final now
             if not self._restored:
                 self._default_dock_sizes()
                 self._default_state = self.saveState()
@@ -282,12 +283,19 @@ class MainWindow(QMainWindow):
                           "latent space: manifold, posteriors, interpolation and a draw pad.</p>")
 
     # ------------------------------------------------------------------ size and settings
-    def _fit_to_screen(self, w: int, h: int) -> None:
-        """First start: w x h, or the screen's free area if that is smaller."""
+    def available_geometry(self):
+        """The primary screen's free area (QRect), or None without a screen."""
         screen = QApplication.primaryScreen()
-        if screen is not None:
-            free = screen.availableGeometry()
+        return None if screen is None else screen.availableGeometry()
+
+    def _fit_to_screen(self, w: int, h: int) -> None:
+        """w x h, or the screen's free area if that is smaller (a layout saved on a larger
+        screen must not open with its lower docks and status bar off this one)."""
+        free = self.available_geometry()
+        if free is not None:
             w, h = min(w, free.width()), min(h, free.height())
+            if not free.contains(self.frameGeometry().topLeft()) or self.y() + h > free.bottom() + 1:
+                self.move(free.topLeft())
         self.resize(w, h)
 
     def _restore_settings(self) -> None:
@@ -295,6 +303,7 @@ class MainWindow(QMainWindow):
         geo = self.settings.value("geometry")
         if isinstance(geo, QByteArray) and not geo.isEmpty():
             self.restoreGeometry(geo)
+            self._fit_to_screen(self.width(), self.height())
         state = self.settings.value("windowState")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self._restored = self.restoreState(state)
