@@ -1,6 +1,7 @@
 """The explorer lab's panels, each checked against the engine computed directly: latent health,
 traversals, the PCA projection, neighbours, samples, the time-lapse, poking a paused run and
 the class list."""
+import csv
 import os
 
 import numpy as np
@@ -215,7 +216,7 @@ def test_time_lapse_records_replays_exports_and_the_end_is_framed_on_the_data(qt
     assert min(vx1 - vx0 - (x1 - x0), vy1 - vy0 - (y1 - y0)) < 0.1 * max(x1 - x0, y1 - y0)
 
 
-def test_step_a_paused_run_and_change_lr_and_beta_between_batches(qtbot, window):
+def test_step_a_paused_run_and_change_lr_and_beta_between_batches(qtbot, window, tmp_path):
     win = window
     s, poke = win.session, win.panels["poke"]
     win.panels["training"].epochs_spin.setValue(5)
@@ -242,6 +243,11 @@ def test_step_a_paused_run_and_change_lr_and_beta_between_batches(qtbot, window)
     assert s.snapshot.epoch == pytest.approx(trainer.epochs_done)    # every panel shows the model as it is
     with qtbot.waitSignal(s.training_changed, timeout=30000, check_params_cb=lambda st: st.phase == "idle"):
         s.stop()
+    assert win.commands.export_history(str(tmp_path / "h.csv"))     # the CSV records when they changed
+    with open(tmp_path / "h.csv", newline="") as fh:
+        notes = [row["note"] for row in csv.DictReader(fh) if row["note"].startswith(("lr", "beta"))]
+    lr, beta = trainer.setting_changes
+    assert notes == [f"lr {lr.old:g} -> 0.0005 from batch {lr.batch}", f"beta 1 -> 0.5 from batch {beta.batch}"]
 
 
 def check_class_list_searches_hides_and_isolates(lab_window):

@@ -44,16 +44,22 @@ HISTORY_COLUMNS = ("epoch", "batches", "epochs_trained", "train_loss", "test_los
                    "epoch_seconds", "note")
 
 
-def history_rows(history, restarted, current) -> list[list]:
-    """CSV rows of the loss history in training order: every complete epoch, and every epoch a
+def history_rows(history, restarted, current, changes=()) -> list[list]:
+    """CSV rows of the loss history in training order: every complete epoch, every epoch a
     stop (or a save mid-epoch) cut short, whose batches are in the weights (test losses are only
-    taken at an epoch's end). epochs_trained counts the training in the weights up to that row."""
+    taken at an epoch's end), and every learning rate or beta changed mid-run (engine
+    SettingChange, a row before the epoch it happened in ends). epochs_trained counts the
+    training in the weights up to that row."""
     events = [(r.epoch, 1, r) for r in history] + [(p.epoch, 0, p) for p in restarted]
+    events += [(c.epoch, 0.5, c) for c in changes]
     if current is not None:
         events.append((current.epoch, 2, current))
     rows, trained = [], 0.0
-    for _, kind, r in sorted(events, key=lambda e: (e[0], e[1])):
-        if kind == 1:
+    for _, kind, r in sorted(events, key=lambda e: (e[0], e[1], getattr(e[2], "batch", 0))):
+        if kind == 0.5:
+            rows.append([r.epoch, f"{r.batch - 1}/{r.batches}", round(trained + r.at - (r.epoch - 1), 4),
+                         "", "", "", "", "", f"{r.setting} {r.old:g} -> {r.new:g} from batch {r.batch}"])
+        elif kind == 1:
             trained += 1.0
             rows.append([r.epoch, "all", round(trained, 4), r.train_loss, r.test_loss, r.recon, r.kl,
                          r.epoch_seconds, ""])
@@ -470,7 +476,7 @@ class FileCommands(QObject):
 
     def export_history(self, path: str | None = None) -> bool:
         """The per-epoch losses as CSV."""
-        rows = history_rows(self.session.history(), *self.session.partial_epochs())
+        rows = history_rows(self.session.history(), *self.session.partial_epochs(), self.session.setting_changes())
         if not rows:
             self.session.notify("No loss history yet: train at least one batch")
             return False

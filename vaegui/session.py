@@ -301,6 +301,12 @@ class Session(QObject):
             return [], None
         return list(mf.discarded_epochs), mf.partial_epoch
 
+    def setting_changes(self) -> list:
+        """The learning rate and beta changes made mid-run (engine.SettingChange), oldest first."""
+        if self._trainer is not None:
+            return list(self._trainer.setting_changes)
+        return list(self._model_file.setting_changes) if self._model_file is not None else []
+
     @property
     def epochs_trained(self) -> float:
         """Epochs of training in the model's weights, partial epochs included."""
