@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Layer, init_uniform
+from .base import Layer, column_sums, init_uniform
 from . import subpixel
 from .im2col import conv_out_size, patches, scatter_add
 
@@ -77,7 +77,7 @@ class Conv2d(Layer):
         dy = dy.reshape(n * oh * ow, f)
         gW, gb = self.grads
         np.matmul(cache.cols.T, dy, out=gW)
-        np.sum(dy, axis=0, out=gb)
+        column_sums(dy, gb)
         if not need_dx:
             return None
         dx = cache.dx.reshape(n, *self.in_shape)

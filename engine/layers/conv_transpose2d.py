@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Layer, init_uniform
+from .base import Layer, column_sums, init_uniform
 from . import subpixel
 from .im2col import patches, scatter_add
 
@@ -92,7 +92,7 @@ class ConvTranspose2d(Layer):
                   patches(cache.dyp, self.kernel, self.stride, h, w))
         gW, gb = self.grads
         np.matmul(cache.x.T, cache.dcols, out=gW)
-        np.sum(dy.reshape(-1, f), axis=0, out=gb)
+        column_sums(dy.reshape(-1, f), gb)
         if not need_dx:
             return None
         return np.matmul(cache.dcols, self.params[0].T, out=cache.dx).reshape(n, self.in_size)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Layer, init_uniform
+from .base import Layer, column_sums, init_uniform
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Dense(Layer):
     def backward(self, dy: np.ndarray, cache: DenseCache, need_dx: bool = True) -> np.ndarray | None:
         gW, gb = self.grads
         np.matmul(cache.x.T, dy, out=gW)
-        np.sum(dy, axis=0, out=gb)
+        column_sums(dy, gb)
         return np.matmul(dy, self.params[0].T, out=cache.dx) if need_dx else None
 
     def to_torch(self, tensors: list[np.ndarray]) -> list[np.ndarray]:
