@@ -25,7 +25,7 @@ from bench_engine import gemm_peak  # noqa: E402  (imports the engine before Num
 from engine import VAE, VAEConfig, load_mnist  # noqa: E402
 from engine.backprop import SplitPass, TrainingPass  # noqa: E402
 from engine.layers import ConvTranspose2d, subpixel  # noqa: E402
-from engine.layers.im2col import scatter_add  # noqa: E402
+from engine.layers.im2col import scatter_planes  # noqa: E402
 
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
@@ -39,12 +39,11 @@ def mean_seconds(fn, reps: int) -> float:
     return (time.perf_counter() - start) / reps
 
 
-def scatter_forward(layer: ConvTranspose2d, x: np.ndarray) -> None:
-    n = len(x)
+def scatter_forward(layer: ConvTranspose2d, x: np.ndarray, out: np.ndarray) -> None:
     h, w, c = layer.in_shape
-    cols = np.matmul(x.reshape(-1, c), layer.params[0])
-    yp = np.zeros((n, layer.out_shape[0] + 2, layer.out_shape[1] + 2, layer.out_shape[2]), x.dtype)
-    scatter_add(cols.reshape(n, h, w, 4, 4, -1), yp, 2)
+    planes = np.matmul(layer.params[0].T, x.reshape(-1, c).T)
+    out[...] = layer.params[1]
+    scatter_planes(planes, out, 4, 2, 1, (h, w))
 
 
 def gather_forward(layer: ConvTranspose2d, x: np.ndarray, buffers, out: np.ndarray) -> None:
@@ -76,7 +75,7 @@ def main() -> None:
             times.setdefault("split", []).append(mean_seconds(lambda: split.step(x, eps, 1.0, 1e-3), 5))
             for i, d in enumerate(deconvs):
                 name = f"{d.in_shape[2]}->{d.out_shape[2]}"
-                times.setdefault(f"scatter {name}", []).append(mean_seconds(lambda: scatter_forward(d, inputs[i]), 5))
+                times.setdefault(f"scatter {name}", []).append(mean_seconds(lambda: scatter_forward(d, inputs[i], outs[i]), 5))
                 times.setdefault(f"gather {name}", []).append(
                     mean_seconds(lambda: gather_forward(d, inputs[i], buffers[i], outs[i]), 5))
     med = {k: float(np.median(v)) * 1e3 for k, v in times.items()}

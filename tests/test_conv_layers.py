@@ -7,11 +7,13 @@ from engine.layers import Conv2d, ConvTranspose2d, SplitChannels
 
 # (height, width, channels, filters, kernel, stride, padding): odd and even sides, 1 and 3 channels
 # The transposed direction (Conv2d's input gradient, ConvTranspose2d's forward) gathers when the
-# stride divides the kernel and the channels it writes number at least 8, else scatters: the
-# cases with 8 channels or filters take both forms across the two layer kinds.
+# stride divides the kernel and the channels it writes number at least 6, else scatters: the
+# cases with 8 channels or filters take both forms across the two layer kinds.  Patch matrices of
+# one channel (a Conv2d's input, a ConvTranspose2d's output gradient) are filled tap by tap: the
+# cases with 1 channel or 1 filter, among them MNIST's first and last layer's 4x4, stride 2, padding 1.
 CASES = [(5, 7, 1, 2, 4, 2, 1), (6, 4, 3, 2, 4, 2, 1), (4, 5, 3, 1, 3, 1, 1), (3, 3, 1, 3, 2, 1, 0),
          (5, 6, 3, 2, 3, 2, 1), (4, 6, 8, 3, 4, 2, 1), (3, 4, 2, 8, 4, 2, 1), (7, 5, 8, 2, 6, 3, 2),
-         (5, 3, 2, 8, 3, 1, 1)]
+         (5, 3, 2, 8, 3, 1, 1), (4, 5, 2, 1, 4, 2, 1)]
 N = 3
 
 

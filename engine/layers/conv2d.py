@@ -7,16 +7,18 @@ import numpy as np
 
 from .base import Layer, column_sums, init_uniform
 from . import subpixel
-from .im2col import conv_out_size, patches, scatter_add
+from .im2col import conv_out_size, patch_matrix, scatter_planes
 
 
 @dataclass
 class Conv2dCache:
     xp: np.ndarray       # (n, H + 2p, W + 2p, C) padded input; the border stays zero
-    cols: np.ndarray     # (n*Ho*Wo, k*k*C) the input's patches, one per row
+    patch_buffer: np.ndarray     # n*Ho*Wo*k*k*C values for the patch matrix
     y: np.ndarray        # (n*Ho*Wo, F) output
     dx: np.ndarray       # (n, H*W*C) input gradient
     gather: subpixel.SubpixelBuffers | None     # the input gradient's buffers (see subpixel.applies)
+    dplanes: np.ndarray | None   # (k*k*C, n*Ho*Wo) the patches' gradients when scattering them instead
+    cols: np.ndarray | None = None   # (n*Ho*Wo, k*k*C) the last forward's patch matrix (a view)
 
 
 class Conv2d(Layer):
@@ -51,8 +53,9 @@ class Conv2d(Layer):
         rows, k = n * self.out_shape[0] * self.out_shape[1], self.param_shapes[0][0]
         gather = (subpixel.SubpixelBuffers.make(n, self.out_shape, self.in_shape[2], self.kernel, self.stride, dtype)
                   if subpixel.applies(self.kernel, self.stride, self.in_shape[2]) else None)
-        return Conv2dCache(np.zeros(self._padded_shape(n), dtype), np.empty((rows, k), dtype),
-                           np.empty((rows, self.out_shape[2]), dtype), np.empty((n, self.in_size), dtype), gather)
+        return Conv2dCache(np.zeros(self._padded_shape(n), dtype), np.empty(rows * k, dtype),
+                           np.empty((rows, self.out_shape[2]), dtype), np.empty((n, self.in_size), dtype), gather,
+                           None if gather is not None else np.empty((k, rows), dtype))
 
     def _interior(self, xp: np.ndarray) -> np.ndarray:
         h, w, _ = self.in_shape
@@ -64,9 +67,9 @@ class Conv2d(Layer):
         oh, ow, f = self.out_shape
         xp = np.zeros(self._padded_shape(n), x.dtype) if cache is None else cache.xp
         self._interior(xp)[...] = x.reshape(n, *self.in_shape)
-        cols = np.empty((n * oh * ow, self.param_shapes[0][0]), x.dtype) if cache is None else cache.cols
-        np.copyto(cols.reshape(n, oh, ow, self.kernel, self.kernel, -1),
-                  patches(xp, self.kernel, self.stride, oh, ow))
+        cols = patch_matrix(xp, self.kernel, self.stride, oh, ow, None if cache is None else cache.patch_buffer)
+        if cache is not None:
+            cache.cols = cols
         y = np.matmul(cols, self.params[0], out=None if cache is None else cache.y)
         y += self.params[1]
         return y.reshape(n, self.out_size)
@@ -84,11 +87,10 @@ class Conv2d(Layer):
         if cache.gather is not None:
             K = self.params[0].reshape(self.kernel, self.kernel, self.in_shape[2], f)
             subpixel.transposed_conv(dy.reshape(n, oh, ow, f), K, self.stride, self.padding, dx, cache.gather)
-        else:       # col2im: scatter the patches' gradients back (k*k strided adds)
-            dcols = np.matmul(dy, self.params[0].T)
-            dxp = np.zeros(self._padded_shape(n), dy.dtype)
-            scatter_add(dcols.reshape(n, oh, ow, self.kernel, self.kernel, -1), dxp, self.stride)
-            dx[...] = self._interior(dxp)
+        else:       # col2im: scatter the patches' gradients back, one plane per tap and channel
+            dplanes = np.matmul(self.params[0], dy.T, out=cache.dplanes)          # (k*k*C, n*Ho*Wo)
+            dx[...] = 0.0
+            scatter_planes(dplanes, dx, self.kernel, self.stride, self.padding, (oh, ow))
         return cache.dx
 
     def to_torch(self, tensors: list[np.ndarray]) -> list[np.ndarray]:

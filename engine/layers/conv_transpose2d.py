@@ -1,4 +1,4 @@
-"""2-D transposed convolution on channels-last images: one matrix product, then col2im."""
+"""2-D transposed convolution on channels-last images: one matrix product, then col2im (or a gather)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,15 +7,16 @@ import numpy as np
 
 from .base import Layer, column_sums, init_uniform
 from . import subpixel
-from .im2col import patches, scatter_add
+from .im2col import patch_matrix, scatter_planes
 
 
 @dataclass
 class ConvTranspose2dCache:
     y: np.ndarray        # (n, Ho*Wo*F) output
     gather: subpixel.SubpixelBuffers | None     # the forward's buffers (see subpixel.applies)
+    planes: np.ndarray | None    # (k*k*F, n*H*W) the forward's patches when scattering them instead
     dyp: np.ndarray      # (n, Ho + 2p, Wo + 2p, F) padded output gradient; the border stays zero
-    dcols: np.ndarray    # (n*H*W, k*k*F) the output gradient's patches
+    patch_buffer: np.ndarray     # n*H*W*k*k*F values for the output gradient's patch matrix
     dx: np.ndarray       # (n*H*W, C) input gradient
     x: np.ndarray | None = None
 
@@ -55,8 +56,10 @@ class ConvTranspose2d(Layer):
         rows, k = n * h * w, self.param_shapes[0][1]
         gather = (subpixel.SubpixelBuffers.make(n, self.in_shape, self.out_shape[2], self.kernel, self.stride, dtype)
                   if subpixel.applies(self.kernel, self.stride, self.out_shape[2]) else None)
-        return ConvTranspose2dCache(np.empty((n, self.out_size), dtype), gather, np.zeros(self._padded_shape(n), dtype),
-                                    np.empty((rows, k), dtype), np.empty((rows, c), dtype))
+        return ConvTranspose2dCache(np.empty((n, self.out_size), dtype), gather,
+                                    None if gather is not None else np.empty((k, rows), dtype),
+                                    np.zeros(self._padded_shape(n), dtype), np.empty(rows * k, dtype),
+                                    np.empty((rows, c), dtype))
 
     def _interior(self, yp: np.ndarray) -> np.ndarray:
         oh, ow, _ = self.out_shape
@@ -77,10 +80,11 @@ class ConvTranspose2d(Layer):
             K = self.params[0].reshape(c, self.kernel, self.kernel, f).transpose(1, 2, 3, 0)   # (k, k, F, C)
             subpixel.transposed_conv(x.reshape(n, h, w, c), K, self.stride, self.padding,
                                      y.reshape(n, *self.out_shape), buffers, self.params[1])
-        else:       # col2im: scatter every input pixel's patch (k*k strided adds)
-            yp = np.zeros(self._padded_shape(n), x.dtype)
-            scatter_add(np.matmul(x2, self.params[0]).reshape(n, h, w, self.kernel, self.kernel, -1), yp, self.stride)
-            np.add(self._interior(yp), self.params[1], out=y.reshape(n, *self.out_shape))
+        else:       # col2im: scatter every input pixel's patch, one plane per tap and channel
+            planes = np.matmul(self.params[0].T, x2.T, out=None if cache is None else cache.planes)  # (k*k*F, n*H*W)
+            y4 = y.reshape(n, *self.out_shape)
+            y4[...] = self.params[1]
+            scatter_planes(planes, y4, self.kernel, self.stride, self.padding, (h, w))
         return y
 
     def backward(self, dy: np.ndarray, cache: ConvTranspose2dCache, need_dx: bool = True) -> np.ndarray | None:
@@ -88,14 +92,13 @@ class ConvTranspose2d(Layer):
         h, w, c = self.in_shape
         f = self.out_shape[2]
         self._interior(cache.dyp)[...] = dy.reshape(n, *self.out_shape)
-        np.copyto(cache.dcols.reshape(n, h, w, self.kernel, self.kernel, f),
-                  patches(cache.dyp, self.kernel, self.stride, h, w))
+        dcols = patch_matrix(cache.dyp, self.kernel, self.stride, h, w, cache.patch_buffer)    # (n*H*W, k*k*F)
         gW, gb = self.grads
-        np.matmul(cache.x.T, cache.dcols, out=gW)
+        np.matmul(cache.x.T, dcols, out=gW)
         column_sums(dy.reshape(-1, f), gb)
         if not need_dx:
             return None
-        return np.matmul(cache.dcols, self.params[0].T, out=cache.dx).reshape(n, self.in_size)
+        return np.matmul(dcols, self.params[0].T, out=cache.dx).reshape(n, self.in_size)
 
     def to_torch(self, tensors: list[np.ndarray]) -> list[np.ndarray]:
         k, c, f = self.kernel, self.in_shape[2], self.out_shape[2]   # nn.ConvTranspose2d.weight: (C, F, k, k)

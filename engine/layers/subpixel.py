@@ -22,11 +22,11 @@ import numpy as np
 from .im2col import patches
 
 
-# With few output channels the scatter is cheap and the gather's im2col (m*m*F values per input
-# pixel) is not: for ConvTranspose2d(32 -> 1), 14x14 -> 28x28, batch 128, the scatter took
-# 2.2 ms and the gather 8.7 ms; for 64 -> 32 channels, 7x7 -> 14x14, the scatter 26 ms (of 47)
-# and the gather's whole forward 20 ms (one thread, on a loaded machine).
-MIN_GATHER_CHANNELS = 8
+# With few output channels the scatter (im2col.scatter_planes) is cheap and the gather's im2col
+# (m*m*F values per input pixel) is not.  ConvTranspose2d forward, 14x14x32 -> 28x28xC, batch 64,
+# one thread, scatter / gather: 0.90 / 2.89 ms for 1 channel, 2.66 / 5.20 for 3, 4.97 / 4.85 for
+# 4, 5.61 / 5.86 for 6 (Conv2d's input gradient, the same direction: 9.52 / 6.46), 12.2 / 8.6 for 8.
+MIN_GATHER_CHANNELS = 6
 
 
 def applies(kernel: int, stride: int, out_channels: int) -> bool:
