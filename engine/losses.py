@@ -70,13 +70,16 @@ def bernoulli_nll_total(logits: np.ndarray, x: np.ndarray, grad: np.ndarray, sca
     e = _exp_neg_abs(logits, work.e)
     t = grad                                            # scratch until the gradient is formed
     np.maximum(logits, cached_full(logits.shape, 0.0, logits.dtype), out=t)
-    u = work.u
-    np.log1p(e, out=u)
-    t += u
     total = float(np.dot(t.reshape(-1), work.ones)) - float(np.vdot(x, logits))   # BLAS sums: 3x numpy's
+    u = work.u
+    np.add(e, 1.0, out=u)
+    # log(1 + e), not log1p(e): 1 + e serves the gradient too, and float32 log is SIMD where
+    # log1p is not (89 against 318 us for 64x784 values); where e < 6e-8 rounds away, the loss
+    # is off by less than that per value, far below what it reports.
+    np.log(u, out=t)
+    total += float(np.dot(t.reshape(-1), work.ones))
     # sigmoid(l) = 1 / (1 + e) for l >= 0 and e / (1 + e) for l < 0, with no cancellation;
     # max(e, [l >= 0]) is that numerator, as e <= 1, and avoids a slow where=.
-    np.add(e, 1.0, out=u)
     positive = work.positive
     np.greater_equal(logits, 0.0, out=positive)
     np.maximum(e, positive, out=grad)

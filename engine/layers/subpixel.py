@@ -77,20 +77,39 @@ def transposed_conv(u: np.ndarray, K: np.ndarray, stride: int, padding: int, out
     if reach_h < oh or reach_w < ow:            # a Conv2d whose stride skipped the last rows
         out[:, reach_h:] = 0.0
         out[:, :, reach_w:] = 0.0
+    for dst, src in _parities(g, out, s, padding):
+        if bias is None:
+            np.copyto(dst, src)
+        else:
+            np.add(src, bias, out=dst)
+    return out
+
+
+def _parities(g: np.ndarray, out: np.ndarray, s: int, padding: int):
+    """Pairs (destination in out, source in g) that interleave the parities: out[:, s*R + pr - p,
+    s*Q + pc - p] = g[:, R, Q, pr, pc] wherever that lands in out (n, Ho, Wo, C).
+
+    Where all s column parities of a window column Q land inside out they are one run of s*C
+    values in both arrays, copied together; one pair per row parity, plus the edge columns
+    one by one.  (Copying each parity alone, runs of C values: 0.59 ms for 64x14x14x32 values.)
+    """
+    n, rn, qn, _, _, c = g.shape
+    oh, ow = out.shape[1], out.shape[2]
+    q_lo, q_hi = -(-padding // s), min(qn, (ow + padding) // s)     # Q whose s columns all land
+    edges = [q for q in range(qn) if not q_lo <= q < q_hi]
     for pr in range(s):
         r0 = (pr - padding) % s                 # first output row of this parity
         big_r0 = (r0 + padding) // s
         nr = min(len(range(r0, oh, s)), rn - big_r0)
-        for pc in range(s):
-            c0 = (pc - padding) % s
-            big_q0 = (c0 + padding) // s
-            nc = min(len(range(c0, ow, s)), qn - big_q0)
-            if nr < 1 or nc < 1:
-                continue
-            dst = out[:, r0:r0 + s * (nr - 1) + 1:s, c0:c0 + s * (nc - 1) + 1:s, :]
-            src = g[:, big_r0:big_r0 + nr, big_q0:big_q0 + nc, pr, pc, :]
-            if bias is None:
-                np.copyto(dst, src)
-            else:
-                np.add(src, bias, out=dst)
-    return out
+        if nr < 1:
+            continue
+        rows = out[:, r0:r0 + s * (nr - 1) + 1:s]                    # (n, nr, Wo, C)
+        src = g[:, big_r0:big_r0 + nr, :, pr]                        # (n, nr, qn, s, C)
+        if q_hi > q_lo:
+            yield (rows[:, :, s * q_lo - padding:s * q_hi - padding].reshape(n, nr, q_hi - q_lo, s, c),
+                   src[:, :, q_lo:q_hi])
+        for q in edges:
+            for pc in range(s):
+                col = s * q + pc - padding
+                if 0 <= col < ow:
+                    yield rows[:, :, col], src[:, :, q, pc]
