@@ -13,7 +13,7 @@ from .im2col import conv_out_size, patch_matrix, scatter_planes
 @dataclass
 class Conv2dCache:
     xp: np.ndarray       # (n, H + 2p, W + 2p, C) padded input; the border stays zero
-    patch_buffer: np.ndarray     # n*Ho*Wo*k*k*C values for the patch matrix
+    patch_buffer: np.ndarray     # the patch matrix's values, n*Ho*Wo*(k*k*C + 1) with its ones column
     y: np.ndarray        # (n*Ho*Wo, F) output
     dx: np.ndarray       # (n, H*W*C) input gradient
     gather: subpixel.SubpixelBuffers | None     # the input gradient's buffers (see subpixel.applies)
@@ -27,6 +27,12 @@ class Conv2d(Layer):
     Input (n, H*W*C) and output (n, Ho*Wo*F), both flattened channels-last; xp is x zero-padded
     by `padding` on each side, Ho = floor((H + 2p - k) / s) + 1.  The kernel K (k, k, C, F) is
     stored as the matrix W (k*k*C, F) that multiplies the patch matrix.
+
+    With one input channel the patch matrix gets a column of ones and the product adds the bias
+    (W and b are adjacent in the parameter vector: one (k*k*C + 1, F) matrix): for MNIST's first
+    layer, batch 64, 0.60 ms against 0.93 ms for the product and a separate add (one thread).  With
+    more channels it did not pay: the weight gradient's product over the patch columns alone,
+    strided by the extra one, took 5% longer than the add saved.
     """
 
     def __init__(self, in_shape: tuple[int, int, int], filters: int, kernel: int = 4,
@@ -45,6 +51,14 @@ class Conv2d(Layer):
     def init(self, rng: np.random.Generator) -> None:
         init_uniform(rng, self.params, self.param_shapes[0][0])
 
+    def bind(self, params: np.ndarray, grads: np.ndarray) -> None:
+        super().bind(params, grads)
+        self._weights_and_bias = params.reshape(-1, self.out_shape[2])     # (k*k*C + 1, F)
+
+    @property
+    def _bias_in_product(self) -> bool:
+        return self.in_shape[2] == 1
+
     def _padded_shape(self, n: int) -> tuple[int, int, int, int]:
         h, w, c = self.in_shape
         return n, h + 2 * self.padding, w + 2 * self.padding, c
@@ -53,7 +67,7 @@ class Conv2d(Layer):
         rows, k = n * self.out_shape[0] * self.out_shape[1], self.param_shapes[0][0]
         gather = (subpixel.SubpixelBuffers.make(n, self.out_shape, self.in_shape[2], self.kernel, self.stride, dtype)
                   if subpixel.applies(self.kernel, self.stride, self.in_shape[2]) else None)
-        return Conv2dCache(np.zeros(self._padded_shape(n), dtype), np.empty(rows * k, dtype),
+        return Conv2dCache(np.zeros(self._padded_shape(n), dtype), np.empty(rows * (k + self._bias_in_product), dtype),
                            np.empty((rows, self.out_shape[2]), dtype), np.empty((n, self.in_size), dtype), gather,
                            None if gather is not None else np.empty((k, rows), dtype))
 
@@ -67,11 +81,15 @@ class Conv2d(Layer):
         oh, ow, f = self.out_shape
         xp = np.zeros(self._padded_shape(n), x.dtype) if cache is None else cache.xp
         self._interior(xp)[...] = x.reshape(n, *self.in_shape)
-        cols = patch_matrix(xp, self.kernel, self.stride, oh, ow, None if cache is None else cache.patch_buffer)
+        cols = patch_matrix(xp, self.kernel, self.stride, oh, ow, None if cache is None else cache.patch_buffer,
+                            ones=self._bias_in_product)
         if cache is not None:
-            cache.cols = cols
-        y = np.matmul(cols, self.params[0], out=None if cache is None else cache.y)
-        y += self.params[1]
+            cache.cols = cols[:, :self.param_shapes[0][0]]
+        if self._bias_in_product:
+            y = np.matmul(cols, self._weights_and_bias, out=None if cache is None else cache.y)
+        else:
+            y = np.matmul(cols, self.params[0], out=None if cache is None else cache.y)
+            y += self.params[1]
         return y.reshape(n, self.out_size)
 
     def backward(self, dy: np.ndarray, cache: Conv2dCache, need_dx: bool = True) -> np.ndarray | None:
