@@ -65,7 +65,8 @@ def main() -> None:
     single, split = TrainingPass(model, model.grads), SplitPass(model, a.threads)
     deconvs = [layer for layer in model.decoder if isinstance(layer, ConvTranspose2d)]
     inputs = [rng.random((128, d.in_size), dtype=np.float32) for d in deconvs]
-    buffers = [subpixel.SubpixelBuffers.make(128, d.in_shape, d.out_shape[2], 4, 2, np.float32) for d in deconvs]
+    buffers = [subpixel.SubpixelBuffers.make(128, d.in_shape, d.out_shape[2], 4, 2, np.float32, bias=True)
+               for d in deconvs]
     outs = [np.empty((128, *d.out_shape), np.float32) for d in deconvs]
     times: dict[str, list[float]] = {}
     for _ in range(a.rounds):

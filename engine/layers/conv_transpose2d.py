@@ -54,7 +54,8 @@ class ConvTranspose2d(Layer):
     def make_cache(self, n: int, dtype: np.dtype) -> ConvTranspose2dCache:
         h, w, c = self.in_shape
         rows, k = n * h * w, self.param_shapes[0][1]
-        gather = (subpixel.SubpixelBuffers.make(n, self.in_shape, self.out_shape[2], self.kernel, self.stride, dtype)
+        gather = (subpixel.SubpixelBuffers.make(n, self.in_shape, self.out_shape[2], self.kernel, self.stride, dtype,
+                                                bias=True)
                   if subpixel.applies(self.kernel, self.stride, self.out_shape[2]) else None)
         return ConvTranspose2dCache(np.empty((n, self.out_size), dtype), gather,
                                     None if gather is not None else np.empty((k, rows), dtype),
@@ -76,7 +77,7 @@ class ConvTranspose2d(Layer):
         y = np.empty((n, self.out_size), x.dtype) if cache is None else cache.y
         if subpixel.applies(self.kernel, self.stride, f):
             buffers = cache.gather if cache is not None else subpixel.SubpixelBuffers.make(
-                n, self.in_shape, f, self.kernel, self.stride, x.dtype)
+                n, self.in_shape, f, self.kernel, self.stride, x.dtype, bias=True)
             K = self.params[0].reshape(c, self.kernel, self.kernel, f).transpose(1, 2, 3, 0)   # (k, k, F, C)
             subpixel.transposed_conv(x.reshape(n, h, w, c), K, self.stride, self.padding,
                                      y.reshape(n, *self.out_shape), buffers, self.params[1])

