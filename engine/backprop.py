@@ -101,9 +101,12 @@ class SplitPass:
         self.passes = [TrainingPass(model, model.grads)] + [
             TrainingPass(model, np.zeros_like(model.grads)) for _ in range(parts - 1)]
         self._slices = split_ranges(model.grads.size, parts)
+        self.unsummed: list[np.ndarray] = []      # the other parts' gradients, while not yet summed
 
-    def step(self, x: np.ndarray, eps: np.ndarray, beta: float, scale: float) -> tuple[float, float, float]:
-        """As TrainingPass.step, over the whole batch."""
+    def step(self, x: np.ndarray, eps: np.ndarray, beta: float, scale: float,
+             sum_parts: bool = True) -> tuple[float, float, float]:
+        """As TrainingPass.step, over the whole batch.  With sum_parts False the other parts'
+        gradients are left in `unsummed` for the optimizer to add as it goes (optim.Adam.step)."""
         rows = split_ranges(len(x), len(self.passes), align=1)
         results: list = [None] * len(rows)
 
@@ -112,10 +115,12 @@ class SplitPass:
                 results[i] = self.passes[i].step(x[rows[i]], eps[rows[i]], beta, scale)
 
         run_parts(part, list(range(len(rows))))
-
-        def add(s: slice) -> None:
-            for extra in self.passes[1:len(rows)]:
-                self.model.grads[s] += extra.grads[s]
-
-        run_parts(add, self._slices)
+        self.unsummed = [p.grads for p in self.passes[1:len(rows)]]
+        if sum_parts:
+            run_parts(self._add_unsummed, self._slices)
+            self.unsummed = []
         return tuple(sum(r[k] for r in results) for k in range(3))
+
+    def _add_unsummed(self, s: slice) -> None:
+        for grads in self.unsummed:
+            self.model.grads[s] += grads[s]

@@ -18,6 +18,7 @@ can (ten):
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import numpy as np
 
@@ -25,6 +26,10 @@ from .parallel import run_parts, split_ranges
 
 FLUSH_EVERY = 100      # steps; beta1^100 = 2.7e-5, so nothing crosses from 1e-30 to 1.2e-38 in between
 FLUSH_BELOW = 1e-30
+# Adam runs over its slice in chunks of this many values, so a chunk of the gradient it has just
+# summed (a split batch's parts) is still in cache for the update; for the conv VAE's 1.68M
+# parameters in two threads, summing then updating took 4.96 ms, chunk by chunk 4.37 ms.
+CHUNK = 2 ** 17
 
 
 class Adam:
@@ -58,8 +63,9 @@ class Adam:
         """The factor the model must apply to its gradients before step()."""
         return 1.0 - self.beta1
 
-    def step(self) -> None:
-        """One update from self.grads (which the model scaled by grad_scale)."""
+    def step(self, unsummed: Sequence[np.ndarray] = ()) -> None:
+        """One update from self.grads (which the model scaled by grad_scale), first adding into it
+        any `unsummed` gradients (VAE.unsummed_grads: the other parts of a split batch)."""
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         k = math.sqrt(1.0 - b2) / ((1.0 - b1) * math.sqrt(1.0 - b2 ** self.t))
@@ -69,10 +75,13 @@ class Adam:
 
         def update(s: slice) -> None:
             with np.errstate(over="ignore", invalid="ignore"):   # per thread; an overflow shows in the next loss
-                _update(s)
+                for start in range(s.start, s.stop, CHUNK):
+                    _update(slice(start, min(start + CHUNK, s.stop)))
 
         def _update(s: slice) -> None:
             p, g, m, w, t = self.params[s], self.grads[s], self.m[s], self.w[s], self._tmp[s]
+            for part in unsummed:
+                g += part[s]
             m *= b1
             m += g                               # m = b1 m + (1 - b1) g
             np.multiply(g, g, out=t)
@@ -109,8 +118,10 @@ class SGD:
         self.params, self.grads, self.lr = params, grads, lr
         self.t = 0
 
-    def step(self) -> None:
+    def step(self, unsummed: Sequence[np.ndarray] = ()) -> None:
         self.t += 1
+        for part in unsummed:
+            self.grads += part
         self.params -= self.lr * self.grads
 
     def state(self) -> dict[str, np.ndarray]:

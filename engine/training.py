@@ -225,12 +225,12 @@ class Trainer:
                     eps = self.rng.standard_normal((len(idx), L), dtype=model.dtype)
                     beta = self.beta_at(epoch, b + 1, batches)
                     loss, recon, kl, finite = model.train_step(xb, eps, beta, opt.grad_scale, check=True,
-                                                               parts=split)
+                                                               parts=split, sum_parts=False)
                     if not (finite and math.isfinite(loss)):
                         raise TrainingDiverged(
                             f"the loss became {'NaN' if math.isnan(loss) else 'infinite'} at epoch {epoch}, "
                             f"batch {b + 1}; the model keeps its last good weights (try a lower learning rate)")
-                    opt.step()
+                    opt.step(model.unsummed_grads())      # the split parts' gradients are summed as it goes
                     busy += time.perf_counter() - start
                     seen += len(idx)
                     loss_sum += (recon + kl) * len(idx)

@@ -52,6 +52,7 @@ class VAE:
         for layer in self.layers:
             layer.init(rng)
         self._passes: dict[int, TrainingPass | SplitPass] = {}      # training passes by batch split
+        self._unsummed: list[np.ndarray] = []
 
     @property
     def layers(self) -> list[Layer]:
@@ -78,7 +79,7 @@ class VAE:
         """An independent model with the same weights (e.g. a snapshot to explore while training)."""
         twin = VAE.__new__(VAE)
         twin.__dict__.update(self.__dict__)
-        twin.params, twin.grads, twin._passes = self.params.copy(), np.zeros_like(self.grads), {}
+        twin.params, twin.grads, twin._passes, twin._unsummed = self.params.copy(), np.zeros_like(self.grads), {}, []
         twin.encoder, twin.decoder = twin.build_layers(twin.grads)
         return twin
 
@@ -212,20 +213,31 @@ class VAE:
         return float(losses.gaussian_nll(out, x, cfg.output_variance, grad, scale).sum())
 
     def train_step(self, x: np.ndarray, eps: np.ndarray, beta: float = 1.0, grad_scale: float = 1.0,
-                   check: bool = False, parts: int = 1) -> tuple[float, ...]:
+                   check: bool = False, parts: int = 1, sum_parts: bool = True) -> tuple[float, ...]:
         """Forward and backward on one minibatch; fills self.grads with grad_scale * d(mean loss).
 
         x (n, D), eps (n, L) standard normal noise.  The loss is the per-image mean of
         recon + beta * KL.  Returns (loss, recon, kl) as per-image means, and with check=True
         also whether the gradient is finite.  Over- and underflow are left to that check (and
         to the loss being non-finite) rather than warned about.  parts > 1 splits the batch
-        across that many threads (backprop.SplitPass).
+        across that many threads (backprop.SplitPass); with sum_parts False, self.grads then
+        holds the first part's gradient and `unsummed_grads()` the others', for the optimizer to
+        add as it updates (one pass over them fewer).
         """
         step = self._passes.get(parts)
         if step is None:
             step = self._passes[parts] = TrainingPass(self, self.grads) if parts == 1 else SplitPass(self, parts)
         n = len(x)
         with np.errstate(over="ignore", invalid="ignore"):
-            recon, kl, finite_check = step.step(x, eps, beta, grad_scale / n)
+            if parts == 1:
+                recon, kl, finite_check = step.step(x, eps, beta, grad_scale / n)
+            else:
+                recon, kl, finite_check = step.step(x, eps, beta, grad_scale / n, sum_parts)
+        self._unsummed = [] if parts == 1 else step.unsummed
         result = ((recon + beta * kl) / n, recon / n, kl / n)
         return result + (math.isfinite(finite_check),) if check else result
+
+    def unsummed_grads(self) -> list[np.ndarray]:
+        """The other parts' gradients the last train_step left unsummed (sum_parts=False), until
+        the next step: the full gradient is self.grads plus these."""
+        return self._unsummed

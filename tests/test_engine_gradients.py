@@ -89,6 +89,11 @@ def test_a_batch_split_across_threads_gives_the_same_gradient():
     split = model.train_step(x, eps, 0.8, grad_scale=0.1, parts=2)
     np.testing.assert_allclose(split, whole, rtol=1e-12)
     np.testing.assert_allclose(model.grads, expected, rtol=1e-10, atol=1e-14)
+    assert model.unsummed_grads() == []
+    model.train_step(x, eps, 0.8, grad_scale=0.1, parts=2, sum_parts=False)     # left for the optimizer
+    [other] = model.unsummed_grads()
+    assert not np.allclose(model.grads, expected)
+    np.testing.assert_allclose(model.grads + other, expected, rtol=1e-10, atol=1e-14)
 
 
 def test_colour_conv_vae_gradient():

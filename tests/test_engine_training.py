@@ -144,6 +144,29 @@ def test_adam_over_several_threads_equals_one_thread_exactly():
     np.testing.assert_array_equal(runs[0], runs[2])
 
 
+@pytest.mark.parametrize("name,threads", [("adam", 1), ("adam", 2), ("sgd", 1)])
+def test_the_optimizer_adds_a_split_batchs_unsummed_gradients_as_it_updates(name, threads):
+    """step(unsummed) equals summing the parts first, across Adam's chunks and slices."""
+    from engine.optim import CHUNK, make_optimizer
+    rng = np.random.default_rng(4)
+    start = rng.standard_normal(2 * CHUNK + 1001).astype(np.float32)
+    runs = []
+    for summed_first in (True, False):
+        params, grads = start.copy(), np.empty_like(start)
+        opt = make_optimizer(name, params, grads, 1e-3, threads)
+        for t in range(3):
+            parts = [np.random.default_rng([t, i]).standard_normal(start.size).astype(np.float32) for i in range(3)]
+            grads[...] = parts[0]
+            if summed_first:
+                for part in parts[1:]:
+                    grads += part
+                opt.step()
+            else:
+                opt.step(parts[1:])
+        runs.append(params)
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
 def test_a_stop_mid_epoch_is_recorded_and_a_later_run_keeps_the_record(small_data_for_partials):
     """Issue 7, cases 6 and 9: what a stopped epoch trained is on record, in the file too."""
     from engine import TrainConfig, Trainer, VAE, VAEConfig, load_model, save_model
