@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_engine import gemm_peak  # noqa: E402  (imports the engine before NumPy)
 from engine import VAE, VAEConfig, load_mnist  # noqa: E402
 from engine.backprop import SplitPass, TrainingPass  # noqa: E402
+from engine.data.dataset import to_float  # noqa: E402
 from engine.layers import ConvTranspose2d, subpixel  # noqa: E402
 from engine.layers.im2col import scatter_planes  # noqa: E402
 
@@ -60,7 +61,7 @@ def main() -> None:
     data = load_mnist()
     model = VAE(VAEConfig(arch="conv", channels=(32, 64), hidden=(256,), latent_dim=2))
     rng = np.random.default_rng(0)
-    x = data.x_train[:128].astype(np.float32)
+    x = to_float(data.x_train[:128])          # stored as uint8
     eps = rng.standard_normal((128, 2), dtype=np.float32)
     single, split = TrainingPass(model, model.grads), SplitPass(model, a.threads)
     deconvs = [layer for layer in model.decoder if isinstance(layer, ConvTranspose2d)]
