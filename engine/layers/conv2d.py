@@ -13,7 +13,7 @@ from .im2col import conv_out_size, patch_matrix, scatter_planes
 @dataclass
 class Conv2dCache:
     xp: np.ndarray       # (n, H + 2p, W + 2p, C) padded input; the border stays zero
-    patch_buffer: np.ndarray     # the patch matrix's values, n*Ho*Wo*(k*k*C + 1) with its ones column
+    patch_buffer: np.ndarray     # the patch matrix's n*Ho*Wo*k*k*C values (+ n*Ho*Wo ones with one channel)
     y: np.ndarray        # (n*Ho*Wo, F) output
     dx: np.ndarray       # (n, H*W*C) input gradient
     gather: subpixel.SubpixelBuffers | None     # the input gradient's buffers (see subpixel.applies)
