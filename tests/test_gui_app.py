@@ -76,8 +76,12 @@ def test_save_when_closing_mid_run_writes_the_model_and_quits(qtbot, window, mon
     assert np.array_equal(saved.decode(z), s.model.decode(z))  # the weights when the user said Save
 
 
-def test_geometry_and_recent_folders_are_remembered(qtbot, window, tmp_path, small_mnist):
+def test_geometry_and_recent_folders_are_remembered(qtbot, window, tmp_path, small_mnist, monkeypatch):
+    from PyQt5.QtCore import QRect
     from vaegui import MainWindow
+    # a screen the remembered size fits (offscreen Qt's own is 800x600, and a window never
+    # opens larger than its screen)
+    monkeypatch.setattr(MainWindow, "available_geometry", lambda self: QRect(0, 0, 1920, 1080))
     window.resize(1111, 777)
     window.commands.remember_folder(str(tmp_path))
     window.close()
