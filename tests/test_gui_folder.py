@@ -108,12 +108,21 @@ def test_folder_without_readable_images_lists_why_and_keeps_the_data(qtbot, wind
     assert window.commands.last_skipped == skipped
 
 
-def test_cancel_keeps_the_previous_data(qtbot, window, tmp_path):
+def test_cancel_keeps_the_previous_data(qtbot, window, tmp_path, monkeypatch):
+    import threading
+    import engine
     before = window.session.dataset
     folder = make_folder(tmp_path / "shapes", n_per_class=5)
+    cancelled_first, real_load = threading.Event(), engine.load_folder
+
+    def load_after_the_cancel(*args, **kwargs):   # a 10-image load could finish before the click
+        assert cancelled_first.wait(30)
+        return real_load(*args, **kwargs)
+    monkeypatch.setattr(engine, "load_folder", load_after_the_cancel)
     with qtbot.waitSignal(window.commands.folder_failed, timeout=60000) as blocker:
         window.commands.load_folder(str(folder))
         window.commands.cancel_load()
+        cancelled_first.set()
     assert blocker.args[1] == "cancelled"
     assert window.session.dataset is before
 
