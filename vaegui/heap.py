@@ -4,10 +4,11 @@ A session allocates and frees arrays of several MB in several threads (each epoc
 snapshot encodings, manifold decodes). glibc serves blocks above its mmap threshold with their
 own mappings, returned on free, but it raises that threshold to the size of every such block
 freed (up to 32 MB), so later arrays come from per-thread heaps that keep their free space:
-the resident size of the soak benchmark climbed by ~25 MB every ten minutes while the live
-allocations (tracemalloc, mallinfo2) stayed flat, with ~100 MB free inside the heaps. Fixing
-the threshold at 256 kB (which also turns the raising off) keeps the heaps at ~35 MB; an
-epoch of training takes the same time (1.55 s against 1.52 s, alternating CLI runs).
+in the soak benchmark with fast 10,000-image epochs, mallinfo2 counted ~100 MB free but
+resident inside the heaps after a few minutes. Fixing the threshold at 256 kB (which also
+turns the raising off) leaves ~2 MB free in them; an epoch of training takes the same time
+(1.55 s against 1.52 s, alternating CLI runs). (What the soak still grows by is native memory
+in use, not this: see the README's "What it survives".)
 """
 from __future__ import annotations
 
