@@ -185,6 +185,42 @@ def test_slow_loss_redraws_happen_less_often_within_bounds(qtbot, window, monkey
     assert plots.batches_plotted == 12
 
 
+def test_slow_loss_paints_count_in_the_redraw_budget(qtbot, window, monkeypatch):
+    import time
+    import pyqtgraph as pg
+    from vaegui import loss_plots
+    plots = window.panels["loss"]
+    real = pg.GraphicsView.paintEvent
+
+    def slow_paint(view, event):      # 30 ms of CPU a paint, after the redraw tick returned
+        real(view, event)
+        end = time.thread_time() + 0.030
+        while time.thread_time() < end:
+            pass
+
+    monkeypatch.setattr(pg.GraphicsView, "paintEvent", slow_paint)
+    for i in range(12):
+        plots.add_batches(np.array([[i / 10, 200.0 - i, 190.0 - i, 5.0]]))
+        plots.redraw_tick()
+        plots.loss_plot.viewport().repaint()
+    assert 1000 < plots.redraw_interval_ms <= loss_plots.REDRAW_MAX_MS
+
+
+def test_a_loss_redraw_paints_each_plot_once(qtbot, window, monkeypatch):
+    import pyqtgraph as pg
+    plots = window.panels["loss"]
+    plots.add_batches(np.array([[0.01 * i, 300.0 - i, 290.0 - i, 5.0 + i] for i in range(40)]))
+    plots.redraw_tick()
+    qtbot.wait(50)
+    painted = []
+    real = pg.GraphicsView.paintEvent
+    monkeypatch.setattr(pg.GraphicsView, "paintEvent", lambda view, e: painted.append(view.objectName()) or real(view, e))
+    plots.add_batches(np.array([[0.5 + 0.01 * i, 100.0 - i, 90.0 - i, 9.0 + i] for i in range(40)]))  # the y range moves
+    plots.redraw_tick()
+    qtbot.wait(100)
+    assert painted.count("lossPlot") == 1 and painted.count("klPlot") == 1
+
+
 def test_a_conv_model_trains_streams_saves_and_reopens(qtbot, window, train, tmp_path):
     panel, s = window.panels["training"], window.session
     assert not panel.channels_edit.isEnabled()                      # the MLP is the default
@@ -203,3 +239,20 @@ def test_a_conv_model_trains_streams_saves_and_reopens(qtbot, window, train, tmp
     panel.arch_combo.setCurrentIndex(panel.arch_combo.findData("mlp"))
     assert window.commands.open_model(str(path))
     assert s.model.config.channels == (4, 8) and panel.arch() == "conv" and panel.channels_edit.text() == "4,8"
+
+
+def test_starting_a_new_model_encodes_its_scatter_in_the_worker(qtbot, window, train, monkeypatch):
+    import threading
+    import engine
+    threads = []
+    real = engine.VAE.encode
+    monkeypatch.setattr(engine.VAE, "encode", lambda self, x, parts=1: threads.append(threading.current_thread())
+                        or real(self, x, parts))
+    snaps = []
+    window.session.snapshot_changed.connect(snaps.append)
+    window.panels["training"].epochs_spin.setValue(1)
+    train(window)
+    assert threading.main_thread() not in threads          # none on the GUI thread (a conv model's takes ~1 s)
+    assert snaps[0].codes is None and snaps[0].epoch == 0  # the new model at once, then its scatter
+    first_coded = next(sn for sn in snaps if sn.codes is not None)
+    assert first_coded.epoch == 0 and first_coded.model.config == window.session.model.config

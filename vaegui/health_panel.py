@@ -72,6 +72,7 @@ class LatentHealthPanel(QWidget):
         self.plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(0, L, step)]])
         self.plot.setXRange(-0.6, L - 0.4, padding=0)
         self.plot.setYRange(0, max(0.05, float(h.kl.max()) * 1.1), padding=0)
+        self.plot.getViewBox().prepareForPaint()   # the new range now, not mid-paint (one paint, not two)
         self.active_label.setText(f"{h.summary} · KL {h.total_kl:.2f} nats per image "
                                   f"(epoch {snap.epoch:.2f})")
         self.warning.setText(h.warning() or "")
