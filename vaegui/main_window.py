@@ -24,7 +24,6 @@ from .elided_label import ElidedLabel
 from .gallery import GalleryPanel
 from .health_panel import LatentHealthPanel
 from .image_panel import ImagePanel
-from .heap import return_large_blocks_on_free
 from .interpolation import InterpolationPanel
 from .loss_plots import LossPlots
 from .map_panel import MapPanel
@@ -350,7 +349,6 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
     """The QApplication (created once), with the names QSettings uses."""
     app = QApplication.instance()
     if app is None:
-        return_large_blocks_on_free()     # a long session's resident size stays flat (heap.py)
         # The training thread's Python code holds the GIL between its NumPy calls; a waiting
         # GUI thread gets it after the switch interval. 1 ms instead of CPython's 5 ms: with
         # every lab panel on screen, in-app speed 92% of headless instead of 82% and the
