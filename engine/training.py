@@ -128,6 +128,9 @@ class Trainer:
         self.discarded: list[PartialEpoch] = list(discarded or [])
         self._pending: dict[str, float] = {}
         self._pending_lock = threading.Lock()
+        # (mu, logvar), each (n_test, L): the test set's posteriors from the last evaluate()
+        # (the explorer's epoch-end scatter takes its codes from here instead of encoding again)
+        self.test_posterior: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def resume(cls, saved, data: Dataset, epochs: int | None = None, threads: int | None = None) -> "Trainer":
@@ -254,21 +257,40 @@ class Trainer:
         out[...] = to_float(stored)   # float64 models (gradient checks): the float32 values, widened
         return out
 
+    @property
+    def _eval_threads(self) -> int:
+        """Threads of a test pass: a conv model's rows split across them (as its training step
+        does), the MLP's in BLAS."""
+        return self.threads if self.model.config.arch == "conv" else 1
+
+    def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mu, logvar) of stored rows x with the weights now, on the threads a test pass uses
+        (between batches of `run()`, whose BLAS thread limit is in force there)."""
+        threads = self._eval_threads
+        with threadpool_limits(1, user_api="blas") if threads > 1 else contextlib.nullcontext():
+            return self.model.encode(x, parts=threads)
+
     def evaluate(self, epoch: int | None = None) -> tuple[float, float]:
         """Test-set (reconstruction, KL) per-image means, one z sample each, from a seeded RNG
         that leaves the training stream untouched."""
         rng = np.random.default_rng([self.config.seed, 7919, epoch or self.epochs_done])
-        threads = self.threads if self.model.config.arch == "conv" else 1     # as the training step splits
+        threads = self._eval_threads
+        shape = (len(self.data.x_test), self.model.config.latent_dim)
+        posterior = (np.empty(shape, self.model.dtype), np.empty(shape, self.model.dtype))
         with threadpool_limits(1, user_api="blas") if threads > 1 else contextlib.nullcontext():
-            recon, kl = elbo_terms(self.model, self.data.x_test, rng, threads)
+            recon, kl = elbo_terms(self.model, self.data.x_test, rng, threads, posterior)
+        self.test_posterior = posterior
         return float(recon.mean()), float(kl.mean())
 
 
-def elbo_terms(model: VAE, x: np.ndarray, rng: np.random.Generator,
-               threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def elbo_terms(model: VAE, x: np.ndarray, rng: np.random.Generator, threads: int = 1,
+               posterior: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """model.elbo_terms over stored rows x (uint8 or float32), converted to float EVAL_CHUNK rows
     at a time so a large colour test set never exists as float32 all at once; the same noise
-    stream as one call on the whole float array.  threads: see VAE.elbo_terms's parts."""
-    parts = [model.elbo_terms(to_float(x[s:s + EVAL_CHUNK]), rng, chunk=EVAL_CHUNK, parts=threads)
+    stream as one call on the whole float array.  threads, posterior: see VAE.elbo_terms."""
+    def rows(s: int):
+        return None if posterior is None else (posterior[0][s:s + EVAL_CHUNK], posterior[1][s:s + EVAL_CHUNK])
+    parts = [model.elbo_terms(to_float(x[s:s + EVAL_CHUNK]), rng, chunk=EVAL_CHUNK, parts=threads,
+                              posterior=rows(s))
              for s in range(0, len(x), EVAL_CHUNK)]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

@@ -22,7 +22,7 @@ from .data.dataset import to_float
 from .errors import ConfigError, DataError
 from .layers import Layer
 from .limits import check_memory
-from .parallel import run_parts
+from .parallel import run_parts, split_ranges
 
 
 def param_count(config: VAEConfig) -> int:
@@ -31,6 +31,7 @@ def param_count(config: VAEConfig) -> int:
     return sum(layer.n_params for layer in encoder + decoder)
 
 INFERENCE_FLOATS = 2 ** 24     # 64 MB of float32 per array while encoding or decoding in chunks
+INFER_ROWS = 256               # a conv model encodes and decodes this many rows at a time (_forward)
 
 
 class VAE:
@@ -111,17 +112,42 @@ class VAE:
             raise DataError("latent codes contain NaN or infinite values")
         return z
 
+    def _forward(self, layers: list[Layer], x: np.ndarray) -> np.ndarray:
+        """network.forward, a conv model's rows INFER_ROWS at a time: its im2col buffers grow
+        with the rows, and past a few hundred they fall out of cache (2,048 MNIST images
+        encoded in one call: 130 ms; in chunks of 128-256: 76 ms)."""
+        if self.config.arch != "conv" or len(x) <= INFER_ROWS:
+            return network.forward(layers, x)
+        first = network.forward(layers, x[:INFER_ROWS])
+        out = np.empty((len(x), first.shape[1]), first.dtype)
+        out[:INFER_ROWS] = first
+        for s in range(INFER_ROWS, len(x), INFER_ROWS):
+            out[s:s + INFER_ROWS] = network.forward(layers, x[s:s + INFER_ROWS])
+        return out
+
     def _encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        stats = network.forward(self.encoder, x)                            # (n, 2L)
+        stats = self._forward(self.encoder, x)                              # (n, 2L)
         L = self.config.latent_dim
         return stats[:, :L].copy(), stats[:, L:].copy()
 
     def _decoder_output(self, z: np.ndarray) -> np.ndarray:
-        return network.forward(self.decoder, z)                             # (n, D) or (n, 2D)
+        return self._forward(self.decoder, z)                               # (n, D) or (n, 2D)
 
-    def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior parameters (mu, logvar), each (n, L), for images x (n, D)."""
-        return self._encode(self._as_images(x))
+    def encode(self, x: np.ndarray, parts: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior parameters (mu, logvar), each (n, L), for images x (n, D).
+
+        parts > 1 spreads the rows over that many threads (give BLAS one thread each)."""
+        x = self._as_images(x)
+        if parts <= 1 or len(x) < 2 * parts:
+            return self._encode(x)
+        L = self.config.latent_dim
+        mu, logvar = np.empty((len(x), L), self.dtype), np.empty((len(x), L), self.dtype)
+
+        def rows(part: slice) -> None:
+            mu[part], logvar[part] = self._encode(x[part])
+
+        run_parts(rows, split_ranges(len(x), parts, align=1))
+        return mu, logvar
 
     def decode(self, z: np.ndarray) -> np.ndarray:
         """Decoder mean images (n, D) in [0, 1] for latent codes z (n, L)."""
@@ -153,11 +179,13 @@ class VAE:
         return max(1, min(rows, INFERENCE_FLOATS // max(layer.floats_per_image for layer in self.layers)))
 
     def elbo_terms(self, x: np.ndarray, rng: np.random.Generator, chunk: int = 2000,
-                   parts: int = 1) -> tuple[np.ndarray, np.ndarray]:
+                   parts: int = 1, posterior: tuple[np.ndarray, np.ndarray] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
         """Per-image (reconstruction, KL) in nats, one z sample each; negative ELBO = their sum.
 
         parts > 1 spreads the chunks over that many threads (give BLAS one thread each); the
-        noise is drawn first, so the result does not depend on it.
+        noise is drawn first, so the result does not depend on it.  posterior: two (n, L)
+        arrays to fill with each image's (mu, logvar) on the way, as `encode` gives them.
         """
         x = self._as_images(x)
         chunk = self._rows_within_budget(chunk)
@@ -169,6 +197,8 @@ class VAE:
             for s in starts[part::parts]:
                 xs = x[s:s + chunk]
                 mu, logvar = self._encode(xs)
+                if posterior is not None:
+                    posterior[0][s:s + chunk], posterior[1][s:s + chunk] = mu, logvar
                 z = mu + np.exp(0.5 * logvar) * eps[s:s + chunk]
                 recon[s:s + chunk] = self._recon_nll(self._decoder_output(z), xs)
                 kl[s:s + chunk] = losses.kl_divergence(mu, logvar)

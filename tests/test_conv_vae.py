@@ -109,3 +109,18 @@ def test_evaluation_spread_over_threads_gives_the_same_terms():
     spread = model.elbo_terms(x, np.random.default_rng(9), chunk=7, parts=2)
     np.testing.assert_array_equal(whole[0], spread[0])
     np.testing.assert_array_equal(whole[1], spread[1])
+
+
+def test_conv_inference_in_row_chunks_and_threads_matches_one_pass(monkeypatch):
+    import engine.vae
+    from engine import network
+    model = VAE(VAEConfig(image_shape=(8, 8, 3), hidden=(16,), latent_dim=3, arch="conv", channels=(4, 6)), seed=2)
+    rng = np.random.default_rng(0)
+    x, z = rng.random((23, 192), np.float32), rng.standard_normal((23, 3)).astype(np.float32)
+    whole = network.forward(model.encoder, x)
+    monkeypatch.setattr(engine.vae, "INFER_ROWS", 5)          # 23 rows: four full chunks and a short one
+    for parts in (1, 2):
+        mu, logvar = model.encode(x, parts=parts)
+        np.testing.assert_allclose(mu, whole[:, :3], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(logvar, whole[:, 3:], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.decode(z), 1 / (1 + np.exp(-network.forward(model.decoder, z))), rtol=1e-5, atol=1e-6)

@@ -43,6 +43,20 @@ def test_reports_after_every_batch_and_epoch():
     assert last_batch.samples_per_sec > 0
 
 
+def test_the_test_pass_keeps_every_test_images_posterior(monkeypatch):
+    import engine.training
+    monkeypatch.setattr(engine.training, "EVAL_CHUNK", 300)     # the test set in several chunks
+    data = mnist_subset().subset(600, 1000)
+    trainer = Trainer(small_model(latent=3), data, TrainConfig(epochs=1, batch_size=200))
+    assert trainer.test_posterior is None
+    list(trainer.run())
+    mu, logvar = trainer.test_posterior
+    want_mu, want_logvar = trainer.model.encode(data.x_test)
+    assert mu.shape == logvar.shape == (1000, 3)
+    np.testing.assert_allclose(mu, want_mu, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(logvar, want_logvar, rtol=1e-5, atol=1e-6)
+
+
 def test_same_seed_gives_the_same_loss_sequence_and_another_seed_does_not():
     data = mnist_subset().subset(1500, 200)
     runs = [batch_losses(Trainer(small_model(), data, TrainConfig(epochs=1, seed=s))) for s in (3, 3, 4)]

@@ -277,3 +277,18 @@ def test_a_hundred_classes_get_distinguishable_colours():
     assert len({tuple(v) for v in c}) == 101
     assert np.abs(np.diff(c, axis=0)).sum(axis=1).min() > 60      # consecutive classes differ clearly
 
+
+
+def test_neighbours_after_an_epoch_use_its_test_pass_codes(qtbot, window, train, monkeypatch):
+    s, panel = window.session, window.panels["neighbours"]
+    window.docks["neighbours"].raise_()
+    window.panels["training"].epochs_spin.setValue(1)
+    train(window)
+    assert s.snapshot.final and s.snapshot.test_codes is not None
+    monkeypatch.setattr(panel, "_encode_later", lambda *a: pytest.fail("the test set was encoded again"))
+    z = np.array([0.2, -0.1])
+    s.select(z)
+    qtbot.waitUntil(lambda: panel.neighbours is not None, timeout=5000)
+    codes = s.model.encode(s.dataset.x_test)[0].astype(float)
+    dist = np.sqrt(((codes - z) ** 2).sum(axis=1))
+    np.testing.assert_allclose(panel.neighbours.distances, np.sort(dist)[:len(panel.neighbours.distances)], rtol=1e-4)

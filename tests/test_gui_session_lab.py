@@ -105,3 +105,26 @@ def test_stepper_pauses_after_exactly_one_batch_or_at_the_epochs_end(small_mnist
     assert isinstance(report, engine.EpochReport) and report.epoch == 1
     assert snap.final and snap.epoch == 1.0
     events.close()
+
+
+def test_the_epoch_end_snapshot_takes_its_codes_from_the_test_pass(small_mnist, monkeypatch):
+    from vaegui import training_run
+    from vaegui.session import scatter_indices, scatter_subset
+    from vaegui.training_run import Snapshot, training_events
+    monkeypatch.setattr(training_run, "lower_priority", lambda: None)    # this runs in the test's thread
+    data = small_mnist.subset(400, 300)
+    trainer = engine.Trainer(engine.VAE(engine.VAEConfig(hidden=(8,), latent_dim=2)), data,
+                             engine.TrainConfig(epochs=1, batch_size=100), threads=1)
+    x, y = scatter_subset(data, 120)
+    encodes = []
+    real_encode = trainer.model.encode
+    monkeypatch.setattr(trainer.model, "encode", lambda images: encodes.append(len(images)) or real_encode(images))
+    items = list(training_events(trainer, x, y, batch_interval=1e9, scatter_interval=0,
+                                 scatter_idx=scatter_indices(data, 120)))
+    snap = items[-1]
+    assert isinstance(snap, Snapshot) and snap.final
+    assert encodes == []                                   # no second encoding of the scatter subset
+    mu, logvar = real_encode(x)
+    np.testing.assert_allclose(snap.codes, mu, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(snap.logvars, logvar, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(snap.labels, y)

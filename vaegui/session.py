@@ -25,10 +25,15 @@ SCATTER_SIZE = 3000
 MNIST_SOURCE = "mnist"
 
 
-def scatter_subset(dataset, n: int = SCATTER_SIZE) -> tuple[np.ndarray, np.ndarray | None]:
-    """A fixed, seeded subset of the test set for the scatter: (x (n, D), labels (n,) or None)."""
+def scatter_indices(dataset, n: int = SCATTER_SIZE) -> np.ndarray:
+    """The rows of the test set that the scatter shows: a fixed, seeded, sorted subset."""
     count = len(dataset.x_test)
-    idx = np.sort(np.random.default_rng(0).permutation(count)[: min(n, count)])
+    return np.sort(np.random.default_rng(0).permutation(count)[: min(n, count)])
+
+
+def scatter_subset(dataset, n: int = SCATTER_SIZE) -> tuple[np.ndarray, np.ndarray | None]:
+    """The scatter's test images and labels: (x (n, D), labels (n,) or None)."""
+    idx = scatter_indices(dataset, n)
     x = np.ascontiguousarray(dataset.x_test[idx])
     y = None if dataset.y_test is None else dataset.y_test[idx]
     return x, y
@@ -313,8 +318,11 @@ class Session(QObject):
         source = self._trainer or self._model_file
         return float(source.epochs_trained) if source is not None else 0.0
 
-    def set_model(self, model, trainer=None, model_file=None, path: str | None = None) -> None:
-        """Explore a different model (None: none). Selection, inputs, path and plane reset."""
+    def set_model(self, model, trainer=None, model_file=None, path: str | None = None,
+                  encode: bool = True) -> None:
+        """Explore a different model (None: none). Selection, inputs, path and plane reset.
+        encode=False: its first snapshot has no scatter codes yet (a run about to start
+        encodes them in its worker, off the GUI thread)."""
         if self._training.running:
             raise RuntimeError("a training run owns the model; stop it first")
         self._model, self._trainer, self._model_file = model, trainer, model_file
@@ -325,7 +333,7 @@ class Session(QObject):
         self.model_changed.emit(model)
         self.file_changed.emit()
         self.training_changed.emit(self._training)
-        self._refresh_idle_snapshot()
+        self._refresh_idle_snapshot(encode)
 
     def _reset_explorer_state(self) -> None:
         L = self.latent_dim
@@ -352,12 +360,12 @@ class Session(QObject):
             self._update_pca()            # the projection follows the codes (before anyone redraws)
         self.snapshot_changed.emit(snapshot)
 
-    def _refresh_idle_snapshot(self) -> None:
+    def _refresh_idle_snapshot(self, encode: bool = True) -> None:
         """A new snapshot of the model at rest (its weights do not change while idle or paused)."""
         if self._model is None:
             self.set_snapshot(None)
             return
-        x, y = self._scatter if self.compatible else (None, None)
+        x, y = self._scatter if self.compatible and encode else (None, None)
         epoch = self._trainer.epochs_done if self._trainer is not None else \
             (self._model_file.epochs_done if self._model_file is not None else 0)
         self.set_snapshot(encode_snapshot(self._model, x, y, epoch, True))
@@ -678,8 +686,9 @@ class Session(QObject):
             self.message.emit(f"Cannot start: {exc}")
             self.warning.emit("Cannot start training", str(exc))
             return False
-        if trainer.model is not self._model:
-            self.set_model(trainer.model, trainer)
+        new_model = trainer.model is not self._model
+        if new_model:
+            self.set_model(trainer.model, trainer, encode=False)   # a conv model's scatter takes ~1 s
         self._trainer = trainer
         if self.workers.closed:
             return False
@@ -688,7 +697,9 @@ class Session(QObject):
         first = trainer.epochs_done + 1
         x, y = self._scatter
         self._stepper = Stepper()
-        worker = ClosingGeneratorWorker(training_events, trainer, x, y, stepper=self._stepper)
+        worker = ClosingGeneratorWorker(training_events, trainer, x, y, stepper=self._stepper,
+                                        scatter_idx=None if x is None else scatter_indices(ds),
+                                        first_snapshot=new_model)
         self._stepper.pause = worker.pause
         worker.yielded.connect(self._on_yielded)
         worker.paused.connect(self._on_paused)

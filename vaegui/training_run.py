@@ -7,8 +7,9 @@ yields, at most every BATCH_INTERVAL seconds and at every epoch end, what the GU
   [x in epochs, loss, recon, kl] of every batch since the last one;
 - `EpochReport` after every epoch;
 - `Snapshot` after every epoch and, mid-epoch, about once a second within a CPU budget: a copy
-  of the model taken between batches and the posterior means of a fixed test subset, encoded
-  here, so the GUI explores weights that never change under it.
+  of the model taken between batches and the posterior means of a fixed test subset (encoded
+  here mid-epoch, taken from the epoch's test pass at its end), so the GUI explores weights
+  that never change under it.
 
 Pause, resume and stop are the worker's own (`pause()`, `resume()`, `quit()`): superqt honours
 them at each `yield`, so the weights are still whenever the worker reports `paused`. The
@@ -22,11 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .heap import release_free_memory
 from .workers import lower_priority
 
 BATCH_INTERVAL = 0.1        # s: batch updates at most 10 Hz (a pause or stop lands within this)
 SCATTER_INTERVAL = 1.0      # s: mid-epoch snapshots at most this often ...
 SCATTER_BUDGET = 0.01       # ... and within ~1 % of the training time (encoding costs several batches)
+PROBE_ROWS = 64             # the first one's cost is predicted from encoding this many images
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Snapshot:
     epoch: float
     final: bool = False       # taken at an epoch's end (or the run's)
     logvars: np.ndarray | None = None   # (n, latent) posterior log-variances of the same images
+    test_codes: np.ndarray | None = None  # (N, latent) posterior means of all of test_data's test
+    test_data: object = None              # set, an epoch's end: its test pass encoded them anyway
 
 
 class Stepper:
@@ -82,18 +87,52 @@ def encode_snapshot(model, scatter_x: np.ndarray | None, scatter_y: np.ndarray |
     return Snapshot(model.copy(), codes, scatter_y, float(epoch), final, logvars)
 
 
+def mid_epoch_snapshot(trainer, scatter_x: np.ndarray | None, scatter_y: np.ndarray | None,
+                       epoch: float) -> Snapshot:
+    """A Snapshot between batches, the scatter subset encoded on the run's threads."""
+    codes, logvars = (None, None) if scatter_x is None else trainer.encode(scatter_x)
+    return Snapshot(trainer.model.copy(), codes, scatter_y, float(epoch), False, logvars)
+
+
+def predicted_snapshot_seconds(trainer, scatter_x: np.ndarray | None) -> float:
+    """What encoding the scatter subset will take, from timing its first PROBE_ROWS images (a
+    conv model's 3,000 take about a second: too long to find out by trying)."""
+    if scatter_x is None or len(scatter_x) == 0:
+        return 0.0
+    start = time.perf_counter()
+    trainer.encode(scatter_x[:PROBE_ROWS])
+    return (time.perf_counter() - start) * len(scatter_x) / min(PROBE_ROWS, len(scatter_x))
+
+
+def epoch_snapshot(trainer, scatter_x: np.ndarray | None, scatter_y: np.ndarray | None,
+                   scatter_idx: np.ndarray | None, epoch: float) -> Snapshot:
+    """The Snapshot at an epoch's end: the scatter's codes are rows `scatter_idx` of the
+    posteriors that the epoch's test pass computed (the same numbers as encoding them again,
+    which costs ~1% of an MNIST epoch)."""
+    post = trainer.test_posterior
+    if scatter_x is None or scatter_idx is None or post is None or len(post[0]) <= scatter_idx[-1]:
+        return encode_snapshot(trainer.model, scatter_x, scatter_y, epoch, True)
+    return Snapshot(trainer.model.copy(), post[0][scatter_idx], scatter_y, float(epoch), True, post[1][scatter_idx],
+                    test_codes=post[0], test_data=trainer.data)
+
+
 def training_events(trainer, scatter_x: np.ndarray | None, scatter_y: np.ndarray | None,
                     batch_interval: float = BATCH_INTERVAL, scatter_interval: float = SCATTER_INTERVAL,
-                    stepper: Stepper | None = None):
+                    stepper: Stepper | None = None, scatter_idx: np.ndarray | None = None,
+                    first_snapshot: bool = False):
     """Train with `trainer.run()` and yield Batches / EpochReport / Snapshot (see the module);
-    with a `stepper` whose unit is set, pause after one batch or at the epoch's end."""
+    with a `stepper` whose unit is set, pause after one batch or at the epoch's end.
+    scatter_idx: the rows of the trainer's test set that scatter_x holds (sorted);
+    first_snapshot: yield a snapshot of the weights before training them (a new model)."""
     from engine import BatchReport, EpochReport
 
     lower_priority()
+    if first_snapshot:
+        yield mid_epoch_snapshot(trainer, scatter_x, scatter_y, trainer.epochs_trained)
     pending: list[tuple[float, float, float, float]] = []
     last = None
     last_emit = last_snapshot = time.perf_counter()
-    snapshot_cost = 0.0
+    snapshot_cost = None          # s per mid-epoch snapshot: predicted, then measured
     runner = trainer.run()
     try:
         for report in runner:
@@ -114,13 +153,15 @@ def training_events(trainer, scatter_x: np.ndarray | None, scatter_y: np.ndarray
                     yield Batches(last, np.array(pending, np.float64))
                     pending.clear()
                     last_emit = time.perf_counter()
-                due = max(scatter_interval, snapshot_cost / SCATTER_BUDGET)
-                if report.batch < report.batches and now - last_snapshot >= due and scatter_interval > 0:
-                    t0 = time.perf_counter()
-                    snap = encode_snapshot(trainer.model, scatter_x, scatter_y, x, False)
-                    last_snapshot = time.perf_counter()
-                    snapshot_cost = last_snapshot - t0
-                    yield snap
+                if report.batch < report.batches and now - last_snapshot >= scatter_interval > 0:
+                    if snapshot_cost is None:
+                        snapshot_cost = predicted_snapshot_seconds(trainer, scatter_x)
+                    if now - last_snapshot >= snapshot_cost / SCATTER_BUDGET:
+                        t0 = time.perf_counter()
+                        snap = mid_epoch_snapshot(trainer, scatter_x, scatter_y, x)
+                        last_snapshot = time.perf_counter()
+                        snapshot_cost = last_snapshot - t0
+                        yield snap
             elif isinstance(report, EpochReport):
                 if pending:
                     yield Batches(last, np.array(pending, np.float64))
@@ -132,7 +173,8 @@ def training_events(trainer, scatter_x: np.ndarray | None, scatter_y: np.ndarray
                         stepper.finish()          # a step ends with its epoch: pause after the snapshot
                     else:
                         stepper.unit, stepper.trained = None, 0   # the run ends here anyway
-                yield encode_snapshot(trainer.model, scatter_x, scatter_y, float(report.epoch), True)
+                yield epoch_snapshot(trainer, scatter_x, scatter_y, scatter_idx, float(report.epoch))
+                release_free_memory()             # the test pass's and the snapshot's arrays
                 last_snapshot = time.perf_counter()
         if pending:
             yield Batches(last, np.array(pending, np.float64))
