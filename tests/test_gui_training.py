@@ -256,3 +256,17 @@ def test_starting_a_new_model_encodes_its_scatter_in_the_worker(qtbot, window, t
     assert snaps[0].codes is None and snaps[0].epoch == 0  # the new model at once, then its scatter
     first_coded = next(sn for sn in snaps if sn.codes is not None)
     assert first_coded.epoch == 0 and first_coded.model.config == window.session.model.config
+
+
+def test_the_batch_history_is_bounded_and_keeps_the_curve():
+    from vaegui.loss_plots import GrowingBuffer
+    buf = GrowingBuffer(2, capacity=4, max_rows=100)
+    x = np.arange(1000, dtype=float)
+    for s in range(0, 1000, 7):                      # chunks of 7, as batch updates arrive
+        buf.append(np.stack([x[s:s + 7], 3.0 * x[s:s + 7] + 1.0], axis=1))
+    rows = buf.view()
+    assert 50 <= len(rows) <= 101
+    step = np.diff(rows[:, 0])
+    np.testing.assert_array_equal(step[:-1], buf.stride)       # evenly spaced: each row averages `stride`
+    assert rows[0, 0] == (buf.stride - 1) / 2 and rows[-1, 0] == np.mean(x[1000 // buf.stride * buf.stride:])
+    np.testing.assert_allclose(rows[:, 1], 3.0 * rows[:, 0] + 1.0)   # pairs averaged: still on the line

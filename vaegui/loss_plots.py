@@ -23,6 +23,8 @@ from PyQt5.QtWidgets import QVBoxLayout, QWidget
 SMOOTHING = 0.05  # EMA weight of the newest batch
 REDRAW_MS = 250        # batch curves are redrawn at most 4 times a second
 REDRAW_MAX_MS = 2000   # ... and at least every 2 s while batches arrive
+MAX_BATCH_ROWS = 32768  # batch history kept (older batches averaged in pairs beyond it): an hour of
+                       # MNIST epochs is ~850,000 batches, 48 MB as rows and as much again in the curves
 REDRAW_BUDGET = 0.01   # share of the time redrawing may use: every ms of GUI CPU costs training
                        # about a ms (both cores run its products); ~5 ms redraws, so about 2 Hz
 
@@ -40,28 +42,63 @@ class TimedPlotWidget(pg.PlotWidget):
 
 
 class GrowingBuffer:
-    """Rows of floats appended in chunks; `view()` is the filled part (no copy)."""
+    """Rows of floats appended in chunks; `view()` is the filled part (no copy).
 
-    def __init__(self, columns: int, capacity: int = 4096) -> None:
+    With `max_rows`, a full buffer averages each pair of neighbouring rows into one and from
+    then on stores the mean of every `stride` rows appended (the newest, incomplete group shows
+    as the last row), so a run of any length holds at most max_rows + 1 rows, evenly spaced.
+    """
+
+    def __init__(self, columns: int, capacity: int = 4096, max_rows: int | None = None) -> None:
         self._data = np.empty((capacity, columns), dtype=np.float64)
-        self.n = 0
+        self.max_rows = max_rows
+        self.clear()
 
     def append(self, rows: np.ndarray) -> None:
         rows = np.atleast_2d(rows)
-        need = self.n + len(rows)
+        if self.stride == 1 and (self.max_rows is None or self.n + len(rows) <= self.max_rows):
+            self._put(rows)
+            return
+        for row in rows:                  # a few dozen rows an update
+            self._sum += row
+            self._count += 1
+            if self._count == self.stride:
+                mean = self._sum[None] / self.stride
+                self._sum[:] = 0.0
+                self._count = 0
+                self._put(mean)
+        if self._count:
+            self._data[self.n] = self._sum / self._count      # _put keeps a spare row for it
+
+    def _put(self, rows: np.ndarray) -> None:
+        need = self.n + len(rows) + 1
         if need > len(self._data):
-            cap = max(need, 2 * len(self._data))
-            grown = np.empty((cap, self._data.shape[1]), dtype=np.float64)
+            grown = np.empty((max(need, 2 * len(self._data)), self._data.shape[1]), dtype=np.float64)
             grown[: self.n] = self._data[: self.n]
             self._data = grown
-        self._data[self.n: need] = rows
-        self.n = need
+        self._data[self.n: self.n + len(rows)] = rows
+        self.n += len(rows)
+        if self.max_rows is not None and self.n >= self.max_rows:
+            self._halve()
+
+    def _halve(self) -> None:
+        pairs, odd, data = self.n // 2, self.n % 2, self._data
+        last = data[self.n - 1].copy()
+        data[:pairs] = 0.5 * (data[0:2 * pairs:2] + data[1:2 * pairs:2])
+        self.n = pairs
+        if odd:                           # the unpaired row is half of the next group
+            self._sum += last * self.stride
+            self._count += self.stride
+        self.stride *= 2
 
     def view(self) -> np.ndarray:
-        return self._data[: self.n]
+        return self._data[: self.n + (1 if self._count else 0)]
 
     def clear(self) -> None:
         self.n = 0
+        self.stride = 1                   # appended rows per stored row
+        self._sum = np.zeros(self._data.shape[1])
+        self._count = 0
 
 
 class LossPlots(QWidget):
@@ -98,7 +135,8 @@ class LossPlots(QWidget):
         kp.showGrid(x=True, y=True, alpha=0.2)
         lp.addLegend(offset=(-6, 6), labelTextSize="8pt", brush=(0, 0, 0, 140), verSpacing=-6)
         # (batch x, loss, recon, kl, loss_ema, recon_ema, kl_ema)
-        self.batch_buf = GrowingBuffer(7)
+        self.batch_buf = GrowingBuffer(7, max_rows=MAX_BATCH_ROWS)
+        self._batches_received = 0
         # (epoch, train loss, test loss)
         self.epoch_buf = GrowingBuffer(3, capacity=256)
         self._ema: np.ndarray | None = None
@@ -212,6 +250,7 @@ class LossPlots(QWidget):
     def clear(self) -> None:
         self._auto_y = True
         self.batch_buf.clear()
+        self._batches_received = 0
         self.epoch_buf.clear()
         self._ema = None
         for c in (self.raw_curve, self.loss_curve, self.recon_curve, self.kl_curve,
@@ -229,6 +268,7 @@ class LossPlots(QWidget):
             rows[i, 4:] = ema
         self._ema = ema
         self.batch_buf.append(rows)
+        self._batches_received += len(rows)
         self._dirty = True
 
     def flush(self) -> None:
@@ -292,4 +332,4 @@ class LossPlots(QWidget):
     @property
     def batches_plotted(self) -> int:
         """Batches received (drawn at the next redraw tick, or on flush())."""
-        return self.batch_buf.n
+        return self._batches_received
