@@ -35,6 +35,7 @@ os.environ["LATENT_LAB_NO_CONFIRM"] = "1"
 
 import engine  # noqa: E402,F401  first: it sets OpenBLAS's thread behaviour before NumPy loads
 import numpy as np  # noqa: E402
+from gui_settings import use_temporary_settings  # noqa: E402
 from PyQt5.QtCore import QEventLoop, QPointF, Qt, QTimer  # noqa: E402
 from PyQt5.QtTest import QTest  # noqa: E402
 from PyQt5.QtWidgets import QApplication  # noqa: E402
@@ -194,6 +195,7 @@ def main() -> int:
     from engine import VAE, VAEConfig
     from vaegui import MainWindow, ensure_app
     app = ensure_app()
+    use_temporary_settings()                    # never the user's own layout
     win = MainWindow(confirm=False)
     win.show()
     QApplication.processEvents()

@@ -9,7 +9,9 @@ should be flat). Each epoch's test pass and each snapshot hold tens of MB for a 
 single sample says little: the growth is that of the floor, the lowest RSS of each minute,
 from the first minute after the first epoch to the last. The time-lapse keeps a frame of the
 map per epoch on purpose (bounded by engine.timelapse.MAX_BYTES), so its bytes are reported
-beside the growth and subtracted from it. With --trace it also lists the Python allocation
+beside the growth and subtracted from it; the loss curves keep the batch history (bounded by
+loss_plots.MAX_BATCH_ROWS). Once both are at their bounds, what grows is neither, and the
+growth from then on is reported too. With --trace it also lists the Python allocation
 sites that grew most.
 
 Usage:
@@ -30,6 +32,7 @@ os.environ["LATENT_LAB_NO_CONFIRM"] = "1"
 
 import engine  # noqa: E402,F401  first: it sets OpenBLAS's thread behaviour before NumPy loads
 import numpy as np  # noqa: E402
+from gui_settings import use_temporary_settings  # noqa: E402
 from PyQt5.QtCore import QEventLoop, QPointF, Qt, QTimer  # noqa: E402
 from PyQt5.QtTest import QTest  # noqa: E402
 
@@ -64,6 +67,7 @@ def main() -> int:
     from engine import load_mnist
     from vaegui import MainWindow, ensure_app
     app = ensure_app()
+    use_temporary_settings()                    # never the user's own layout
     data = load_mnist()
     win = MainWindow(dataset=data.subset(a.subset, len(data.x_test)) if a.subset else data, confirm=False)
     win.show()
@@ -72,12 +76,19 @@ def main() -> int:
     panel.epochs_spin.setValue(panel.epochs_spin.maximum())      # outlasts the soak
     rng = np.random.default_rng(0)
     samples: list[tuple[float, int, int, int]] = []              # (seconds, rss, epochs done, time-lapse bytes)
+    full_at: list[float] = []                                    # when the bounded stores were full
     first_epoch_at: list[float] = []
     snapshot = []
     start = time.perf_counter()
 
     def lapse_bytes() -> int:
         return win.panels["timeline"].lapse.nbytes
+
+    def stores_full() -> bool:
+        """The bounded stores have reached their bounds: the time-lapse has thinned its frames
+        (at most engine.timelapse.MAX_BYTES) and the loss curves their batch history (at most
+        loss_plots.MAX_BATCH_ROWS rows); growth from then on is not theirs."""
+        return win.panels["timeline"].lapse.stride > 1 and win.panels["loss"].batch_buf.stride > 1
 
     def epochs_done() -> int:
         return len(win.session.history())
@@ -105,6 +116,8 @@ def main() -> int:
     def sample() -> None:
         now = time.perf_counter() - start
         samples.append((now, rss_bytes(), epochs_done(), lapse_bytes()))
+        if not full_at and stores_full():
+            full_at.append(now)
         if not first_epoch_at and samples[-1][2] >= 1:
             first_epoch_at.append(now)
             if a.trace:
@@ -166,6 +179,14 @@ def main() -> int:
     print(f"peak RSS {after[:, 1].max() / MB:.1f} MB; time-lapse {samples[-1][3] / MB:.1f} MB at the end")
     print(f"growth of the floor after the first epoch: {growth:+.1f} MB, of which the time-lapse's frames "
           f"{lapse_growth:+.1f} MB; everything else {growth - lapse_growth:+.1f} MB")
+    if full_at:                                   # from the first whole minute with the stores full
+        m0 = int(np.ceil((full_at[0] - t0) / 60))
+        if m0 < len(floors) - 1:
+            print(f"the time-lapse and the loss history reached their bounds {full_at[0]:.0f} s in; growth of the "
+                  f"floor from minute {m0} to the end: {(last - floors[m0][1]) / MB:+.1f} MB "
+                  f"over {len(floors) - 1 - m0} min")
+    else:
+        print("the time-lapse and the loss history did not reach their bounds: every figure above includes them")
     return 0
 
 
