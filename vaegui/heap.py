@@ -1,21 +1,28 @@
-"""Freed heap memory goes back to the operating system once an epoch (glibc only).
+"""Keep freed memory out of the app's heaps (glibc only).
 
-A session allocates and frees arrays of several MB in several threads (each epoch's test pass,
-snapshot encodings, manifold decodes). glibc keeps freed space inside its heaps, one per
-thread, for reuse: in the soak benchmark with fast 10,000-image epochs, mallinfo2 counted
-~100 MB free but resident after a few minutes. `malloc_trim(0)` hands the free pages of every
-heap back; the training thread calls it after each epoch's snapshot (0.6 ms after an MNIST
-epoch of 1.7 s).
+A session allocates and frees arrays of one to tens of MB in several threads (each epoch's test
+pass, snapshot encodings, manifold decodes, the curves' redraws). glibc serves blocks above its
+mmap threshold from fresh mappings that go back to the OS when freed, but it raises that
+threshold to the size of every such block freed (up to 32 MB), so after the first epochs those
+arrays land in the heaps, one per thread, and the holes between longer-lived blocks stay
+resident. In the 10-minute soak (benchmarks/soak_memory.py) the heaps grew to 220-260 MB with
+110-140 MB of it free, and the floor of the resident memory rose 81 MB besides the time-lapse.
 
-(Fixing glibc's mmap threshold at 256 kB, which keeps the heaps small too, made every batch's
-larger arrays fresh mappings that page-fault on first touch: an MNIST epoch took 1.90 s
-against 1.70 s, alternating runs.)
+So the threshold is fixed at 1 MB (`fix_mmap_threshold`): the same soak kept the heaps at
+35-58 MB with ~3 MB free. Arrays of 1 MB and more are then fresh mappings each time, ~35,000
+more minor page faults an MNIST epoch, which alternating CLI runs did not tell apart (median
+4.26 against 4.27 s an epoch). A step's smaller arrays stay in the heaps: fixing the threshold
+at 256 kB made a batch's 0.4 MB arrays mappings too (1.90 s an epoch against 1.70 s). The
+training thread also returns the heaps' free pages once an epoch (`release_free_memory`, 0.6 ms).
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import sys
+
+M_MMAP_THRESHOLD = -3            # mallopt's parameter number (malloc.h)
+MMAP_THRESHOLD_BYTES = 1 << 20
 
 
 def _libc():
@@ -24,6 +31,7 @@ def _libc():
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.malloc_trim          # noqa: B018  (musl has no malloc_trim)
+        libc.mallopt              # noqa: B018
         return libc
     except (OSError, AttributeError):
         return None
@@ -32,7 +40,11 @@ def _libc():
 _LIBC = _libc()
 
 
+def fix_mmap_threshold(nbytes: int = MMAP_THRESHOLD_BYTES) -> bool:
+    """Serve blocks of `nbytes` and more from their own mappings, always (glibc); True if set."""
+    return bool(_LIBC.mallopt(M_MMAP_THRESHOLD, nbytes)) if _LIBC is not None else False
+
+
 def release_free_memory() -> bool:
     """Return the free pages of every heap to the OS (glibc); True if any were returned."""
     return bool(_LIBC.malloc_trim(0)) if _LIBC is not None else False
-

@@ -23,8 +23,8 @@ from PyQt5.QtWidgets import QVBoxLayout, QWidget
 SMOOTHING = 0.05  # EMA weight of the newest batch
 REDRAW_MS = 250        # batch curves are redrawn at most 4 times a second
 REDRAW_MAX_MS = 2000   # ... and at least every 2 s while batches arrive
-MAX_BATCH_ROWS = 32768  # batch history kept (older batches averaged in pairs beyond it): an hour of
-                       # MNIST epochs is ~850,000 batches, 48 MB as rows and as much again in the curves
+MAX_BATCH_ROWS = 4096   # batch history kept (older batches averaged in pairs beyond it): more points
+                       # than a plot has pixels across; each redraw copies every curve's points
 REDRAW_BUDGET = 0.01   # share of the time redrawing may use: every ms of GUI CPU costs training
                        # about a ms (both cores run its products); ~5 ms redraws, so about 2 Hz
 
@@ -135,7 +135,7 @@ class LossPlots(QWidget):
         kp.showGrid(x=True, y=True, alpha=0.2)
         lp.addLegend(offset=(-6, 6), labelTextSize="8pt", brush=(0, 0, 0, 140), verSpacing=-6)
         # (batch x, loss, recon, kl, loss_ema, recon_ema, kl_ema)
-        self.batch_buf = GrowingBuffer(7, max_rows=MAX_BATCH_ROWS)
+        self.batch_buf = GrowingBuffer(7, capacity=MAX_BATCH_ROWS + 256, max_rows=MAX_BATCH_ROWS)
         self._batches_received = 0
         # (epoch, train loss, test loss)
         self.epoch_buf = GrowingBuffer(3, capacity=256)

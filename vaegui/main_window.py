@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PyQt5.QtCore import QByteArray, QSettings, Qt
-from PyQt5.QtGui import QKeySequence
+from PyQt5.QtGui import QKeySequence, QPixmapCache
 from PyQt5.QtWidgets import (QAction, QApplication, QDockWidget, QMainWindow, QMessageBox, QPushButton,
                              QSizePolicy, QTabBar, QWidget)
 
@@ -22,6 +22,7 @@ from .classes_panel import ClassesPanel
 from .draw_pad import DrawPadPanel
 from .elided_label import ElidedLabel
 from .gallery import GalleryPanel
+from .heap import fix_mmap_threshold
 from .health_panel import LatentHealthPanel
 from .image_panel import ImagePanel
 from .interpolation import InterpolationPanel
@@ -355,6 +356,11 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
         # longest event-loop stall 23-59 ms instead of 40-65 ms (alternating runs).
         sys.setswitchinterval(0.001)
         app = QApplication(argv or [APP_NAME])
+    fix_mmap_threshold()              # freed arrays go back to the OS, not into the heaps (heap.py)
+    # Qt's style caches rendered widget parts up to 10 MB, filled over a long session's hovers and
+    # resizes; 1 MB holds what one window's widgets use (with loss_plots.MAX_BATCH_ROWS and the
+    # heap's threshold: the soak's growth besides the time-lapse +2.7 MB instead of +16.4 MB)
+    QPixmapCache.setCacheLimit(1024)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationName(APP_NAME)
     return app
