@@ -358,8 +358,8 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
         app = QApplication(argv or [APP_NAME])
     fix_mmap_threshold()              # freed arrays go back to the OS, not into the heaps (heap.py)
     # Qt's style caches rendered widget parts up to 10 MB, filled over a long session's hovers and
-    # resizes; 1 MB holds what one window's widgets use (with loss_plots.MAX_BATCH_ROWS and the
-    # heap's threshold: the soak's growth besides the time-lapse +2.7 MB instead of +16.4 MB)
+    # resizes; 1 MB holds what one window's widgets use (README, "A long session": the soak with
+    # and without this and loss_plots.MAX_BATCH_ROWS)
     QPixmapCache.setCacheLimit(1024)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationName(APP_NAME)
