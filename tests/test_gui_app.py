@@ -29,6 +29,7 @@ def test_startup_opens_the_window_and_quits(tmp_path):
     assert "Traceback" not in out.stderr
 
 
+GLIBC = sys.platform.startswith("linux") and (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
 HEAP_PROBE = """
 import ctypes
 import numpy as np
@@ -44,9 +45,6 @@ mapped = libc.mallinfo2().hblks
 array = np.ones(2 << 20, np.uint8)
 print(libc.mallinfo2().hblks - mapped)
 """
-
-
-GLIBC = sys.platform.startswith("linux") and (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
 
 
 @pytest.mark.skipif(not GLIBC, reason="glibc's allocator only")
@@ -66,6 +64,7 @@ def test_the_app_bounds_qts_pixmap_cache(qapp):
     QPixmapCache.setCacheLimit(10240)
     ensure_app()
     assert QPixmapCache.cacheLimit() == 1024
+
 
 def test_continue_training_adds_epochs_to_the_same_model(qtbot, window, train):
     s = window.session

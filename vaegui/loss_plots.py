@@ -73,7 +73,10 @@ class GrowingBuffer:
     def _put(self, rows: np.ndarray) -> None:
         need = self.n + len(rows) + 1
         if need > len(self._data):
-            grown = np.empty((max(need, 2 * len(self._data)), self._data.shape[1]), dtype=np.float64)
+            size = 2 * len(self._data)
+            if self.max_rows is not None:     # it never holds more than max_rows + 1
+                size = min(size, self.max_rows + 1)
+            grown = np.empty((max(need, size), self._data.shape[1]), dtype=np.float64)
             grown[: self.n] = self._data[: self.n]
             self._data = grown
         self._data[self.n: self.n + len(rows)] = rows
@@ -135,7 +138,7 @@ class LossPlots(QWidget):
         kp.showGrid(x=True, y=True, alpha=0.2)
         lp.addLegend(offset=(-6, 6), labelTextSize="8pt", brush=(0, 0, 0, 140), verSpacing=-6)
         # (batch x, loss, recon, kl, loss_ema, recon_ema, kl_ema)
-        self.batch_buf = GrowingBuffer(7, capacity=MAX_BATCH_ROWS + 256, max_rows=MAX_BATCH_ROWS)
+        self.batch_buf = GrowingBuffer(7, max_rows=MAX_BATCH_ROWS)
         self._batches_received = 0
         # (epoch, train loss, test loss)
         self.epoch_buf = GrowingBuffer(3, capacity=256)
