@@ -14,6 +14,17 @@ loss_plots.MAX_BATCH_ROWS). Once both are at their bounds, what grows is neither
 growth from then on is reported too. With --trace it also lists the Python allocation
 sites that grew most.
 
+OpenBLAS keeps one work buffer (a 32 MB mapping, of which the products touch a few MB) for each
+thread that multiplies matrices while others do, and reuses it: the app's training threads, the
+test pass's, a map decode's. A new one appears the first time that many threads overlap, which
+in an app whose epochs take 5 s can be minutes after the first epoch; their resident bytes are
+bounded by the number of threads and are reported and subtracted like the time-lapse's.
+
+The floor of the resident size still moves by a few MB from run to run with the blocks of a few
+MB that come and go (snapshots, decodes) and with when glibc last returned its free pages, so the
+soak also reports what malloc holds (glibc's mallinfo2: bytes handed out and not given back,
+vaegui.heap.allocated_bytes) the same way: a leak grows that too.
+
 Usage:
     python benchmarks/soak_memory.py [--minutes 10] [--click-hz 5] [--draw-every 3] [--subset N] [--trace]
 """
@@ -33,6 +44,7 @@ os.environ["LATENT_LAB_NO_CONFIRM"] = "1"
 import engine  # noqa: E402,F401  first: it sets OpenBLAS's thread behaviour before NumPy loads
 import numpy as np  # noqa: E402
 from gui_settings import use_temporary_settings  # noqa: E402
+from vaegui.heap import allocated_bytes  # noqa: E402
 from PyQt5.QtCore import QEventLoop, QPointF, Qt, QTimer  # noqa: E402
 from PyQt5.QtTest import QTest  # noqa: E402
 
@@ -47,6 +59,29 @@ def rss_bytes() -> int:
     except (OSError, ValueError, IndexError):
         import resource
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+BLAS_BUFFER_BYTES = 32 << 20      # OpenBLAS's BUFFER_SIZE on x86-64 (one anonymous mapping a buffer)
+
+
+def blas_buffer_bytes() -> int:
+    """Resident bytes of OpenBLAS's per-thread work buffers: anonymous mappings of exactly its
+    buffer size (Linux /proc; 0 elsewhere). glibc's own mappings are 64 MB heaps or blocks of
+    a page more than asked, so none has this size."""
+    total, in_buffer = 0, False
+    try:
+        with open("/proc/self/smaps") as f:
+            for line in f:
+                head = line.split(" ", 1)[0]
+                if "-" in head and ":" not in head:         # a mapping's first line
+                    parts = line.split()
+                    lo, hi = (int(x, 16) for x in head.split("-"))
+                    in_buffer = hi - lo == BLAS_BUFFER_BYTES and len(parts) == 5     # no path: anonymous
+                elif in_buffer and line.startswith("Rss:"):
+                    total += int(line.split()[1]) * 1024
+    except OSError:
+        return 0
+    return total
 
 
 def main() -> int:
@@ -75,7 +110,7 @@ def main() -> int:
     panel.hidden_edit.setText(a.hidden)
     panel.epochs_spin.setValue(panel.epochs_spin.maximum())      # outlasts the soak
     rng = np.random.default_rng(0)
-    samples: list[tuple[float, int, int, int]] = []              # (seconds, rss, epochs done, time-lapse bytes)
+    samples: list[tuple[float, int, int, int, int, int]] = []   # seconds, rss, epochs, time-lapse, BLAS, malloc
     full_at: list[float] = []                                    # when the bounded stores were full
     first_epoch_at: list[float] = []
     snapshot = []
@@ -115,18 +150,19 @@ def main() -> int:
 
     def sample() -> None:
         now = time.perf_counter() - start
-        samples.append((now, rss_bytes(), epochs_done(), lapse_bytes()))
+        samples.append((now, rss_bytes(), epochs_done(), lapse_bytes(), blas_buffer_bytes(), allocated_bytes() or 0))
         if not full_at and stores_full():
             full_at.append(now)
         if not first_epoch_at and samples[-1][2] >= 1:
             first_epoch_at.append(now)
             if a.trace:
                 snapshot.append(tracemalloc.take_snapshot())
-        t, rss, ep, _ = samples[-1]
+        t, rss, ep, lapse, blas, _ = samples[-1]
         if len(samples) % 10 != 1:
             return
         traced = f"  Python-traced {tracemalloc.get_traced_memory()[0] / MB:7.1f} MB" if a.trace else ""
-        print(f"{t:7.1f} s  RSS {rss / MB:8.1f} MB  epoch {ep}  time-lapse {lapse_bytes() / MB:5.1f} MB{traced}",
+        print(f"{t:7.1f} s  RSS {rss / MB:8.1f} MB  epoch {ep}  time-lapse {lapse / MB:5.1f} MB  "
+              f"BLAS buffers {blas / MB:5.1f} MB{traced}",
               flush=True)
 
     timers = []
@@ -160,30 +196,34 @@ def main() -> int:
         print("\nthe first epoch did not end within the soak: run longer")
         return 1
     t0 = first_epoch_at[0]
-    after = np.array([(t, rss, lapse) for t, rss, _, lapse in samples if t >= t0], np.float64)
+    after = np.array([(t, rss, lapse, blas, held) for t, rss, _, lapse, blas, held in samples if t >= t0], np.float64)
     minutes = ((after[:, 0] - t0) // 60).astype(int)
     if minutes.max() < 1:
         print("\nless than two minutes after the first epoch: run longer")
         return 1
-    floors = []                                   # (minute, lowest RSS, time-lapse bytes then)
-    for m in range(minutes.max() + 1):
-        rows = after[minutes == m]
-        low = rows[rows[:, 1].argmin()]
-        floors.append((m, low[1], low[2]))
-    (_, first, lapse0), (_, last, lapse1) = floors[0], floors[-1]
-    growth, lapse_growth = (last - first) / MB, (lapse1 - lapse0) / MB
+    floors = np.array([min(after[minutes == m], key=lambda row: row[1]) for m in range(minutes.max() + 1)])
+    first, last = floors[0], floors[-1]          # (seconds, lowest RSS, time-lapse and BLAS buffers then)
+    growth, lapse_growth, blas_growth, _ = (last[1:] - first[1:]) / MB
     print(f"\nsoak {a.minutes:g} min, {a.click_hz:g} clicks/s, a stroke every {a.draw_every:g} s, "
           f"{samples[-1][2]} epochs of {len(win.session.dataset.x_train):,} images, hidden {a.hidden}; "
           f"{counts['clicks']:,} clicks, {counts['strokes']} strokes")
-    print("lowest RSS of each minute after the first epoch (MB): " + ", ".join(f"{f / MB:.1f}" for _, f, _ in floors))
-    print(f"peak RSS {after[:, 1].max() / MB:.1f} MB; time-lapse {samples[-1][3] / MB:.1f} MB at the end")
+    print("lowest RSS of each minute after the first epoch (MB): " + ", ".join(f"{f / MB:.1f}" for f in floors[:, 1]))
+    print(f"peak RSS {after[:, 1].max() / MB:.1f} MB; at the end the time-lapse {samples[-1][3] / MB:.1f} MB, "
+          f"BLAS work buffers {samples[-1][4] / MB:.1f} MB")
     print(f"growth of the floor after the first epoch: {growth:+.1f} MB, of which the time-lapse's frames "
-          f"{lapse_growth:+.1f} MB; everything else {growth - lapse_growth:+.1f} MB")
+          f"{lapse_growth:+.1f} MB and BLAS work buffers {blas_growth:+.1f} MB; "
+          f"everything else {growth - lapse_growth - blas_growth:+.1f} MB")
+    if after[:, 4].any():                         # glibc: the same, for what malloc holds
+        held = [rows[rows[:, 4].argmin()] for rows in (after[minutes == m] for m in range(minutes.max() + 1))]
+        held_growth, held_lapse = (held[-1][4] - held[0][4]) / MB, (held[-1][2] - held[0][2]) / MB
+        print("what malloc holds (lowest of each minute, MB): " + ", ".join(f"{h[4] / MB:.1f}" for h in held))
+        print(f"its growth after the first epoch: {held_growth:+.1f} MB, of which the time-lapse's frames "
+              f"{held_lapse:+.1f} MB; everything else {held_growth - held_lapse:+.1f} MB")
     if full_at:                                   # from the first whole minute with the stores full
         m0 = int(np.ceil((full_at[0] - t0) / 60))
         if m0 < len(floors) - 1:
             print(f"the time-lapse and the loss history reached their bounds {full_at[0]:.0f} s in; growth of the "
-                  f"floor from minute {m0} to the end: {(last - floors[m0][1]) / MB:+.1f} MB "
+                  f"floor from minute {m0} to the end: {(last[1] - floors[m0][1]) / MB:+.1f} MB "
                   f"over {len(floors) - 1 - m0} min")
     else:
         print("the time-lapse and the loss history did not reach their bounds: every figure above includes them")

@@ -57,6 +57,20 @@ def test_the_app_maps_large_arrays_of_its_own_so_freeing_them_returns_the_memory
     assert out.stdout.split() == ["1"]
 
 
+@pytest.mark.skipif(not GLIBC, reason="glibc's allocator only")
+def test_allocated_bytes_counts_what_malloc_holds():
+    """The soak (benchmarks/soak_memory.py) tells a leak from resident-size noise by it."""
+    import numpy as np
+    from vaegui.heap import allocated_bytes
+    before = allocated_bytes()
+    if before is None:
+        pytest.skip("glibc older than 2.33: no mallinfo2")
+    held = np.ones(3 << 20, np.uint8)
+    assert allocated_bytes() - before >= held.nbytes
+    del held
+    assert allocated_bytes() - before < 1 << 20
+
+
 def test_the_app_bounds_qts_pixmap_cache(qapp):
     """Qt's default 10 MB of cached style pixmaps filled over a long session (the soak)."""
     from PyQt5.QtGui import QPixmapCache

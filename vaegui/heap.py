@@ -45,6 +45,24 @@ def fix_mmap_threshold(nbytes: int = MMAP_THRESHOLD_BYTES) -> bool:
     return bool(_LIBC.mallopt(M_MMAP_THRESHOLD, nbytes)) if _LIBC is not None else False
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]
+
+
+def allocated_bytes() -> int | None:
+    """Bytes malloc has handed out and not had back, in the heaps and in mappings of their own
+    (glibc 2.33+'s mallinfo2; None elsewhere): what the process holds, without the free pages
+    and holes its resident size also counts."""
+    mallinfo2 = getattr(_LIBC, "mallinfo2", None)
+    if mallinfo2 is None:
+        return None
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return info.uordblks + info.hblkhd
+
+
 def release_free_memory() -> bool:
     """Return the free pages of every heap to the OS (glibc); True if any were returned."""
     return bool(_LIBC.malloc_trim(0)) if _LIBC is not None else False
