@@ -201,8 +201,9 @@ def main() -> int:
     if minutes.max() < 1:
         print("\nless than two minutes after the first epoch: run longer")
         return 1
-    floors = np.array([min(after[minutes == m], key=lambda row: row[1]) for m in range(minutes.max() + 1)])
-    first, last = floors[0], floors[-1]          # (seconds, lowest RSS, time-lapse and BLAS buffers then)
+    per_minute = [after[minutes == m] for m in range(minutes.max() + 1)]
+    floors = np.array([rows[rows[:, 1].argmin()] for rows in per_minute])    # the lowest RSS's sample
+    first, last = floors[0], floors[-1]
     growth, lapse_growth, blas_growth, _ = (last[1:] - first[1:]) / MB
     print(f"\nsoak {a.minutes:g} min, {a.click_hz:g} clicks/s, a stroke every {a.draw_every:g} s, "
           f"{samples[-1][2]} epochs of {len(win.session.dataset.x_train):,} images, hidden {a.hidden}; "
@@ -214,7 +215,7 @@ def main() -> int:
           f"{lapse_growth:+.1f} MB and BLAS work buffers {blas_growth:+.1f} MB; "
           f"everything else {growth - lapse_growth - blas_growth:+.1f} MB")
     if after[:, 4].any():                         # glibc: the same, for what malloc holds
-        held = [rows[rows[:, 4].argmin()] for rows in (after[minutes == m] for m in range(minutes.max() + 1))]
+        held = [rows[rows[:, 4].argmin()] for rows in per_minute]
         held_growth, held_lapse = (held[-1][4] - held[0][4]) / MB, (held[-1][2] - held[0][2]) / MB
         print("what malloc holds (lowest of each minute, MB): " + ", ".join(f"{h[4] / MB:.1f}" for h in held))
         print(f"its growth after the first epoch: {held_growth:+.1f} MB, of which the time-lapse's frames "

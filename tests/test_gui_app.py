@@ -31,19 +31,15 @@ def test_startup_opens_the_window_and_quits(tmp_path):
 
 GLIBC = sys.platform.startswith("linux") and (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
 HEAP_PROBE = """
-import ctypes
 import numpy as np
 from vaegui import ensure_app
+from vaegui.heap import mallinfo2
 ensure_app()
-class MallInfo2(ctypes.Structure):
-    _fields_ = [(n, ctypes.c_size_t) for n in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
-libc = ctypes.CDLL("libc.so.6")
-libc.mallinfo2.restype = MallInfo2
 big = np.ones(16 << 20, np.uint8)
 del big                     # freeing a mapped block raises glibc's own threshold to its size
-mapped = libc.mallinfo2().hblks
+mapped = mallinfo2().hblks
 array = np.ones(2 << 20, np.uint8)
-print(libc.mallinfo2().hblks - mapped)
+print(mallinfo2().hblks - mapped)
 """
 
 

@@ -45,22 +45,30 @@ def fix_mmap_threshold(nbytes: int = MMAP_THRESHOLD_BYTES) -> bool:
     return bool(_LIBC.mallopt(M_MMAP_THRESHOLD, nbytes)) if _LIBC is not None else False
 
 
-class _MallInfo2(ctypes.Structure):
+class MallInfo2(ctypes.Structure):
+    """glibc's struct mallinfo2 (malloc.h)."""
+
     _fields_ = [(name, ctypes.c_size_t) for name in
                 ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
                  "keepcost")]
 
 
+_MALLINFO2 = getattr(_LIBC, "mallinfo2", None)        # glibc 2.33 and later
+if _MALLINFO2 is not None:
+    _MALLINFO2.restype = MallInfo2
+
+
+def mallinfo2() -> MallInfo2 | None:
+    """glibc's malloc statistics, summed over every heap (None without glibc 2.33+)."""
+    return _MALLINFO2() if _MALLINFO2 is not None else None
+
+
 def allocated_bytes() -> int | None:
     """Bytes malloc has handed out and not had back, in the heaps and in mappings of their own
-    (glibc 2.33+'s mallinfo2; None elsewhere): what the process holds, without the free pages
-    and holes its resident size also counts."""
-    mallinfo2 = getattr(_LIBC, "mallinfo2", None)
-    if mallinfo2 is None:
-        return None
-    mallinfo2.restype = _MallInfo2
+    (None without mallinfo2): what the process holds, without the free pages and holes its
+    resident size also counts."""
     info = mallinfo2()
-    return info.uordblks + info.hblkhd
+    return None if info is None else info.uordblks + info.hblkhd
 
 
 def release_free_memory() -> bool:
