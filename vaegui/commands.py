@@ -2,7 +2,7 @@
 
 Plain methods of one small object, no mixins: each asks what it must (file dialogs, the
 unsaved-model question), does the work through the engine, and writes the outcome into the
-session. Folder loads run in the session's worker pool (a superqt FunctionWorker) behind a
+session. Folder loads run in the session's worker pool (a `workers.Job`) behind a
 progress dialog with Cancel; a failed or cancelled load changes nothing.
 """
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 
 from PyQt5.QtCore import QObject, QSettings, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QDialog, QFileDialog, QMessageBox, QProgressDialog, QPushButton, QWidget
-from superqt.utils import FunctionWorker
 
 from .images import describe_shape, to_qimage
 from .session import MNIST_SOURCE, Session, same_shape
+from .workers import Job
 
 MAX_RECENT = 10
 # the engine writes either format, chosen by the extension; it opens both (and pytorch/examples
@@ -88,10 +88,9 @@ class FolderLoad(QObject):
         self.commands, self.path = commands, path
         self.cancel_event = threading.Event()
         self._progress = (0, 0)             # written by the worker thread, read by the timer
-        self.worker = FunctionWorker(load_folder, path, image_size=image_size, invert=invert,
-                                     test_fraction=test_fraction, color=color, background=background,
-                                     progress=self._on_progress,
-                                     cancelled=self.cancel_event.is_set)
+        self.worker = Job(load_folder, path, image_size=image_size, invert=invert,
+                          test_fraction=test_fraction, color=color, background=background,
+                          progress=self._on_progress, cancelled=self.cancel_event.is_set)
         self.worker.returned.connect(self._on_returned)
         self.worker.errored.connect(self._on_errored)
         self.worker.finished.connect(self._on_finished)

@@ -16,11 +16,11 @@ from PyQt5.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBo
                              QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                              QPushButton, QSizePolicy, QSpinBox, QTableWidget, QTableWidgetItem,
                              QVBoxLayout, QWidget)
-from superqt.utils import FunctionWorker
 
 from engine import EngineError, ScanCancelled, scan_folder
 
 from .colour_button import ColourButton
+from .workers import Job
 
 INVERT_CHOICES = {"auto": None, "on": True, "off": False}
 COLOR_CHOICES = {"auto": "auto", "colour (RGB)": "rgb", "grey": "grey"}
@@ -134,7 +134,7 @@ class FolderOptionsDialog(QDialog):
         self.scan = None
         self._set_ok(False)
         self.scan_label.setText("Scanning the folder…")
-        worker = FunctionWorker(scan_folder, path, cancelled=cancel.is_set)
+        worker = Job(scan_folder, path, cancelled=cancel.is_set)
         worker.returned.connect(lambda scan: self._on_scanned(cancel, scan))
         worker.errored.connect(lambda exc: self._on_scan_failed(cancel, exc))
         if self._workers is not None:

@@ -15,12 +15,12 @@ import pyqtgraph as pg
 from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtGui import QCursor
 from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QToolTip, QVBoxLayout, QWidget
-from superqt.utils import FunctionWorker
 
 from .elided_label import ElidedLabel
 from .images import describe_shape
 from .latent_view import LatentView
 from .session import same_shape
+from .workers import Job
 
 DRAW_COLOUR = (60, 200, 255)
 DROP_COLOUR = (255, 60, 60)
@@ -89,7 +89,7 @@ class MapPanel(QWidget):
         self.mosaic: np.ndarray | None = None       # the manifold on show and the extent it spans
         self.extent: tuple[float, float, float, float] | None = None
         self.decode_seconds = 0.0                   # the last decode's cost: it picks the thread
-        self._job: FunctionWorker | None = None
+        self._job: Job | None = None
         self._job_params = None
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self.refresh_manifold)
@@ -332,14 +332,15 @@ class MapPanel(QWidget):
             self.decode_seconds = time.perf_counter() - t0
             self._show_mosaic(mosaic, params, snap)
             return
-        job = FunctionWorker(decode_plane, model, *params)
-        job.returned.connect(lambda mosaic, p=params, m=model, sn=snap: self._on_job_returned(mosaic, p, m, sn))
+        job = Job(lambda: (decode_plane(model, *params), params, model, snap))   # held by the call, not the job
+        job.returned.connect(self._on_job_returned)
         job.finished.connect(self._on_job_done)
         self._job, self._job_params, self._job_t0 = job, None, time.perf_counter()
         if not self.session.workers.start(job):
             self._job = None                        # closing: nothing to draw any more
 
-    def _on_job_returned(self, mosaic, params, model, snap) -> None:
+    def _on_job_returned(self, result: tuple) -> None:
+        mosaic, params, model, snap = result
         self.decode_seconds = time.perf_counter() - self._job_t0
         if model is self.session.explore_model and self.session.replay is None:
             self._show_mosaic(mosaic, params, snap)

@@ -10,16 +10,22 @@ Double-clicking a neighbour drops it on the map.
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from PyQt5.QtCore import QSize, Qt, QTimer
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QSpinBox, QVBoxLayout, QWidget
 from PyQt5.QtGui import QIcon
-from superqt.utils import FunctionWorker
 
 from .images import as_image, to_pixmap
+from .workers import Job
 
 THUMB = 56
 DEBOUNCE_MS = 100       # a click or a marker drag searches once it settles, off the click's path
+
+
+def _dead() -> None:
+    """A weak reference that never had a referent."""
 
 
 class NeighboursPanel(QWidget):
@@ -30,8 +36,11 @@ class NeighboursPanel(QWidget):
         self.session = session
         self.neighbours = None                # the engine's Neighbours on show
         self._codes = None                    # (N, L) posterior means of the test set ...
-        self._codes_for = (None, None)        # ... under this (model, data set): references, not ids
-        self._job: FunctionWorker | None = None   # encoding the test set for self._job_for
+        # ... under this (model, data set), the model weakly: while a run trains, the explored model
+        # is a new snapshot copy every second, and a cache of the codes must not keep an old one
+        # alive (an MLP copy is 5 MB, a conv copy 13 MB)
+        self._codes_for: tuple = (_dead, None)
+        self._job: Job | None = None          # encoding the test set for self._job_for
         self._job_for = (None, None)
         self._stale = False                   # a refresh was skipped while the panel was hidden
         lay = QVBoxLayout(self)
@@ -83,27 +92,28 @@ class NeighboursPanel(QWidget):
         snap = s.snapshot
         if snap is not None and snap.test_codes is not None and snap.test_data is ds and snap.model is model:
             return snap.test_codes      # an epoch's end: its test pass encoded them (conv: ~0.4 s saved)
-        if self._codes_for[0] is model and self._codes_for[1] is ds:
+        if self._codes_for[0]() is model and self._codes_for[1] is ds:
             return self._codes
         if self._job is None or self._job_for != (model, ds):
             self._encode_later(model, ds)
         return None
 
     def _encode_later(self, model, ds) -> None:
-        job = FunctionWorker(lambda: model.encode(ds.x_test)[0])
-        job.returned.connect(lambda codes, key=(model, ds): self._on_codes(codes, key))
-        job.finished.connect(lambda j=job: self._on_job_finished(j))
+        job = Job(lambda: (model.encode(ds.x_test)[0], (model, ds)))      # held by the call, not the job
+        job.returned.connect(self._on_codes)
+        job.finished.connect(lambda job_id=id(job): self._on_job_finished(job_id))   # not the job: a cycle
         self._job, self._job_for = job, (model, ds)
         if not self.session.workers.start(job):
             self._job, self._job_for = None, (None, None)      # closing
 
-    def _on_codes(self, codes: np.ndarray, key: tuple) -> None:
-        self._codes, self._codes_for = codes, key
+    def _on_codes(self, result: tuple) -> None:
+        codes, key = result
+        self._codes, self._codes_for = codes, (weakref.ref(key[0]), key[1])
         if key == (self.session.explore_model, self.session.dataset):
             self.refresh()
 
-    def _on_job_finished(self, job) -> None:
-        if self._job is job:
+    def _on_job_finished(self, job_id: int) -> None:
+        if id(self._job) == job_id:
             self._job, self._job_for = None, (None, None)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)

@@ -56,7 +56,7 @@ class SamplingPanel(QWidget):
         self._sampled_with = None                 # the model the samples on show were decoded with
 
     def _clear(self) -> None:
-        self.samples, self.kind = None, ""
+        self.samples, self.kind, self._sampled_with = None, "", None    # nor the model copy they were for
         self.view.set_image(None)
         self.view.set_caption("")
         self.session.set_sample_marks(None)

@@ -162,6 +162,7 @@ def training_events(trainer, scatter_x: np.ndarray | None, scatter_y: np.ndarray
                         last_snapshot = time.perf_counter()
                         snapshot_cost = last_snapshot - t0
                         yield snap
+                        del snap          # not kept until the next one: that can be minutes (a model copy)
             elif isinstance(report, EpochReport):
                 if pending:
                     yield Batches(last, np.array(pending, np.float64))

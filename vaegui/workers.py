@@ -1,14 +1,16 @@
 """The session's worker threads: superqt workers in one thread pool the session owns.
 
 Every background job of the window (a training run, a folder load, a manifold decode) is a
-superqt `GeneratorWorker` or `FunctionWorker` (QRunnables whose signals live on a QObject of
-the GUI thread, so no QObject ever lives in a thread that can end). They all run in one
+superqt `GeneratorWorker` or a `Job` (a superqt `FunctionWorker` that lets go of its function
+once run): QRunnables whose signals live on a QObject of the GUI thread, so no QObject ever
+lives in a thread that can end. They all run in one
 `QThreadPool` owned by the session, so "join everything" is one call: `join()` asks every
 worker to quit and waits for the pool to be empty. Nothing is queued to an object of a
 finished thread, and nothing outlives the session unjoined.
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 
@@ -41,6 +43,22 @@ class ClosingGeneratorWorker(GeneratorWorker):
             self.done.set()
 
 
+class Job(FunctionWorker):
+    """A FunctionWorker that lets go of its function and arguments once it has run.
+
+    superqt's run() installs a warnings hook that refers to the worker, inside
+    warnings.catch_warnings(), which is not thread-safe: when two workers' runs overlap out of
+    order, the hook of one stays installed after both have ended, and keeps that worker alive
+    until the next such overlap, with whatever its function held: a snapshot's model copy (5 MB
+    for the MLP, 13 for the conv model) while a run trains. So a job's function, and what the
+    caller wants back, travel in the call and in its result, never in the worker.
+    """
+
+    def __init__(self, func, *args, **kwargs) -> None:
+        call = [functools.partial(func, *args, **kwargs)]
+        super().__init__(lambda: call.pop()())
+
+
 def lower_priority(nice: int = WORKER_NICE) -> None:
     """Raise the calling thread's nice value where the OS supports per-thread priorities."""
     try:
@@ -57,7 +75,7 @@ class Workers(QObject):
         super().__init__(parent)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(4)     # a run, a folder load and a decode at most
-        self._live: dict = {}             # worker -> how to cancel it (None: its quit() does)
+        self._live: dict = {}             # id(worker) -> (worker, how to cancel it: None if quit() does)
         self.closed = False               # after close(): nothing new starts
 
     def start(self, worker: GeneratorWorker | FunctionWorker, cancel=None) -> bool:
@@ -69,8 +87,13 @@ class Workers(QObject):
         """
         if self.closed:
             return False
-        self._live[worker] = cancel
-        worker.finished.connect(lambda w=worker: self._live.pop(w, None))
+        # The slot must not hold the worker: the worker's own signals keep the slot alive, and
+        # that cycle, with the model copy a decode or encode job holds, would wait for one of the
+        # garbage collector's full passes (none in a 10-minute soak).  No other worker can have
+        # this id while this one is here.
+        key = id(worker)
+        self._live[key] = (worker, cancel)
+        worker.finished.connect(lambda: self._live.pop(key, None))
         self.pool.start(worker)
         return True
 
@@ -85,7 +108,7 @@ class Workers(QObject):
 
     def join(self, timeout_ms: int = -1) -> bool:
         """Ask every worker to quit and wait until the pool is empty; True if it is."""
-        for w, cancel in list(self._live.items()):
+        for w, cancel in list(self._live.values()):
             w.quit()
             if cancel is not None:
                 cancel()
