@@ -25,6 +25,11 @@ MB that come and go (snapshots, decodes) and with when glibc last returned its f
 soak also reports what malloc holds (glibc's mallinfo2: bytes handed out and not given back,
 vaegui.heap.allocated_bytes) the same way: a leak grows that too.
 
+While a run trains, the map explores a new copy of the model every second (5 MB for the MLP
+here); anything that keeps an old one holds that much more for as long as it does. So the soak
+also says how often Python's garbage collector made a full pass (what only reference cycles
+hold waits for one) and what such cycles still held at the end.
+
 Usage:
     python benchmarks/soak_memory.py [--minutes 10] [--click-hz 5] [--draw-every 3] [--subset N] [--trace]
 """
@@ -165,6 +170,14 @@ def main() -> int:
               f"BLAS buffers {blas / MB:5.1f} MB{traced}",
               flush=True)
 
+    full_collections: list[float] = []          # when Python's garbage collector made a full pass
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            full_collections.append(time.perf_counter() - start)
+
+    import gc
+    gc.callbacks.append(on_gc)
     timers = []
     for interval, fn in ((1000 / a.click_hz, click), (1000 * a.draw_every, draw), (1000 * a.sample_every, sample)):
         t = QTimer()
@@ -179,6 +192,10 @@ def main() -> int:
     for t in timers:
         t.stop()
     sample()
+    gc.callbacks.remove(on_gc)
+    held_before = allocated_bytes() or 0
+    gc.collect()                      # what only reference cycles still held at the end
+    cyclic_garbage = held_before - (allocated_bytes() or 0)
     win.session.stop()
     if a.trace and snapshot:
         import tracemalloc
@@ -214,6 +231,11 @@ def main() -> int:
     print(f"growth of the floor after the first epoch: {growth:+.1f} MB, of which the time-lapse's frames "
           f"{lapse_growth:+.1f} MB and BLAS work buffers {blas_growth:+.1f} MB; "
           f"everything else {growth - lapse_growth - blas_growth:+.1f} MB")
+    print(f"Python's full garbage collections during the soak: {len(full_collections)}"
+          + (f", at {', '.join(f'{t:.0f}' for t in full_collections[:12])} s" if full_collections else ""))
+    if held_before:
+        print(f"held only by reference cycles at the end (freed by a full garbage collection): "
+              f"{cyclic_garbage / MB:.1f} MB")
     if after[:, 4].any():                         # glibc: the same, for what malloc holds
         held = [rows[rows[:, 4].argmin()] for rows in per_minute]
         held_growth, held_lapse = (held[-1][4] - held[0][4]) / MB, (held[-1][2] - held[0][2]) / MB
