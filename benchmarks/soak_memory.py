@@ -36,6 +36,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -176,7 +177,6 @@ def main() -> int:
         if phase == "stop" and info["generation"] == 2:
             full_collections.append(time.perf_counter() - start)
 
-    import gc
     gc.callbacks.append(on_gc)
     timers = []
     for interval, fn in ((1000 / a.click_hz, click), (1000 * a.draw_every, draw), (1000 * a.sample_every, sample)):
