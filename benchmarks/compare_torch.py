@@ -232,7 +232,26 @@ def machine_line(threads: int) -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} logical CPUs, {threads} threads, Python {platform.python_version()}"
+    return (f"{cpu}, {os.cpu_count()} logical CPUs, {threads} threads, Python {platform.python_version()}, "
+            f"{blas_kernel()}")
+
+
+def blas_kernel() -> str:
+    """The OpenBLAS kernel NumPy runs here, and the variable that chose it if one did.
+
+    Some machines set OPENBLAS_CORETYPE (e.g. Haswell, AVX2, on an AVX-512 EPYC) for older
+    OpenBLAS builds; current NumPy then runs its products at about half speed while PyTorch's
+    own kernels are unaffected, so a comparison must say which kernel it ran.
+    """
+    try:
+        from threadpoolctl import threadpool_info
+
+        import numpy  # noqa: F401  (loads OpenBLAS, under this process's environment)
+        arch = next((i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"), None)
+    except ImportError:
+        return "OpenBLAS kernel unknown"
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    return f"OpenBLAS kernel {arch}" + (f" (forced by OPENBLAS_CORETYPE={forced})" if forced else "")
 
 
 def summary_markdown(results: list[RunResult], latents: Sequence[int], epochs: int,
