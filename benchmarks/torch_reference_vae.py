@@ -187,16 +187,37 @@ def train_epoch(
     start = time.perf_counter()
     order = torch.randperm(n)
     for lo in range(0, n, batch_size):
-        x = train_x[order[lo : lo + batch_size]]
-        optimizer.zero_grad()
-        recon, mu, logvar = model(x)
-        bce, kld = loss_terms(recon, x, mu, logvar)
-        loss = bce + kld
-        loss.backward()
-        total += loss.item()
-        optimizer.step()
+        total += train_batch(model, optimizer, train_x[order[lo : lo + batch_size]])
     seconds = time.perf_counter() - start
     return total, seconds
+
+
+def train_batch(model: VAE, optimizer: torch.optim.Optimizer, x: torch.Tensor) -> float:
+    """One Adam step on batch x; returns its summed loss."""
+    optimizer.zero_grad()
+    recon, mu, logvar = model(x)
+    bce, kld = loss_terms(recon, x, mu, logvar)
+    loss = bce + kld
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def serve_steps(model: VAE, optimizer: torch.optim.Optimizer, train_x: torch.Tensor, batch_size: int) -> None:
+    """For each line "N" on stdin, train N more batches (as train_epoch does, one permutation per
+    pass over the data) and print {"steps": N, "seconds": wall time of those steps}.
+    benchmarks/compare_torch_conv_steps.py alternates such chunks with our engine's."""
+    model.train()
+    n, order, lo = train_x.shape[0], torch.randperm(train_x.shape[0]), 0
+    for line in sys.stdin:
+        steps = int(line)
+        start = time.perf_counter()
+        for _ in range(steps):
+            if lo >= n:
+                order, lo = torch.randperm(n), 0
+            train_batch(model, optimizer, train_x[order[lo : lo + batch_size]])
+            lo += batch_size
+        print(json.dumps({"steps": steps, "seconds": time.perf_counter() - start}), flush=True)
 
 
 @torch.no_grad()
@@ -237,6 +258,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--data-dir", type=Path, default=DEFAULT_DATA_DIR,
         help="folder with the four gzipped MNIST IDX files",
     )
+    parser.add_argument("--serve-steps", action="store_true",
+                        help="train chunks of batches on request from stdin instead of epochs (see serve_steps)")
     return parser.parse_args(argv)
 
 
@@ -253,6 +276,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         model = VAE(latent=args.latent, hidden=args.hidden)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    if args.serve_steps:
+        serve_steps(model, optimizer, train_x, args.batch)
+        return 0
     n_train, n_test = train_x.shape[0], test_x.shape[0]
     for epoch in range(1, args.epochs + 1):
         train_sum, seconds = train_epoch(model, optimizer, train_x, args.batch)
