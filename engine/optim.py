@@ -28,7 +28,9 @@ FLUSH_EVERY = 100      # steps; beta1^100 = 2.7e-5, so nothing crosses from 1e-3
 FLUSH_BELOW = 1e-30
 # Adam runs over its slice in chunks of this many values, so a chunk of the gradient it has just
 # summed (a split batch's parts) is still in cache for the update; for the conv VAE's 1.68M
-# parameters in two threads, summing then updating took 4.96 ms, chunk by chunk 4.37 ms.
+# parameters in two threads, summing then updating took 4.96 ms, chunk by chunk 4.37 ms.  The sum
+# and the temporaries live in one chunk-sized scratch per thread, which stays in cache, and the
+# gradient vectors are only read: 1.61 -> 1.47 ms (AVX-512 EPYC; smaller chunks were slower).
 CHUNK = 2 ** 17
 
 
@@ -46,7 +48,6 @@ class Adam:
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.m = np.zeros_like(params)
         self.w = np.zeros_like(params)
-        self._tmp = np.empty_like(params)
         self.t = 0
         self.threads = threads
 
@@ -57,6 +58,7 @@ class Adam:
     @threads.setter
     def threads(self, n: int) -> None:
         self._slices = split_ranges(self.params.size, max(1, n))
+        self._scratch = [np.empty(min(CHUNK, s.stop - s.start), self.params.dtype) for s in self._slices]
 
     @property
     def grad_scale(self) -> float:
@@ -64,8 +66,9 @@ class Adam:
         return 1.0 - self.beta1
 
     def step(self, unsummed: Sequence[np.ndarray] = ()) -> None:
-        """One update from self.grads (which the model scaled by grad_scale), first adding into it
-        any `unsummed` gradients (VAE.unsummed_grads: the other parts of a split batch)."""
+        """One update from self.grads (which the model scaled by grad_scale) plus any `unsummed`
+        gradients (VAE.unsummed_grads: the other parts of a split batch), added chunk by chunk;
+        the gradient vectors are left as they are."""
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         k = math.sqrt(1.0 - b2) / ((1.0 - b1) * math.sqrt(1.0 - b2 ** self.t))
@@ -73,15 +76,20 @@ class Adam:
         eps = self.eps / k
         flush = self.t % FLUSH_EVERY == 0
 
-        def update(s: slice) -> None:
+        def update(i: int) -> None:
+            s, scratch = self._slices[i], self._scratch[i]
             with np.errstate(over="ignore", invalid="ignore"):   # per thread; an overflow shows in the next loss
                 for start in range(s.start, s.stop, CHUNK):
-                    _update(slice(start, min(start + CHUNK, s.stop)))
+                    stop = min(start + CHUNK, s.stop)
+                    _update(slice(start, stop), scratch[:stop - start])
 
-        def _update(s: slice) -> None:
-            p, g, m, w, t = self.params[s], self.grads[s], self.m[s], self.w[s], self._tmp[s]
-            for part in unsummed:
-                g += part[s]
+        def _update(s: slice, t: np.ndarray) -> None:
+            p, g, m, w = self.params[s], self.grads[s], self.m[s], self.w[s]
+            if unsummed:
+                np.add(g, unsummed[0][s], out=t)
+                for part in unsummed[1:]:
+                    t += part[s]
+                g = t                            # read by the next three lines, then overwritten
             m *= b1
             m += g                               # m = b1 m + (1 - b1) g
             np.multiply(g, g, out=t)
@@ -96,7 +104,7 @@ class Adam:
                 for a in (m, w):
                     np.copyto(a, 0.0, where=np.abs(a) < FLUSH_BELOW)
 
-        run_parts(update, self._slices)
+        run_parts(update, range(len(self._slices)))
 
     def state(self) -> dict[str, np.ndarray]:
         """Arrays and counters to save; the moments are stored in the scaled form used here."""
