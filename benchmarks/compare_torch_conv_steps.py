@@ -75,19 +75,20 @@ def main(argv: list[str] | None = None) -> int:
         for server in servers.values():
             server.run(WARMUP_STEPS)
         per_step: dict[str, list[float]] = {"ours": [], "torch": []}
-        busy, cpu, start = ct.busy_cpu_seconds(), sum(s.cpu_seconds() for s in servers.values()), time.perf_counter()
+        busy, start = ct.busy_cpu_seconds(), time.perf_counter()
+        ours = time.process_time() + sum(s.cpu_seconds() for s in servers.values())   # CPU of this process and both servers
         for r in range(a.rounds):
             for impl in ("ours", "torch") if r % 2 == 0 else ("torch", "ours"):
                 per_step[impl].append(servers[impl].run(a.steps))
             print(f"round {r + 1}: ours {per_step['ours'][-1] * 1e3:.1f} ms, torch {per_step['torch'][-1] * 1e3:.1f} ms "
                   f"a step, ratio {per_step['ours'][-1] / per_step['torch'][-1]:.3f}", file=sys.stderr, flush=True)
         wall = time.perf_counter() - start
-        foreign = (ct.busy_cpu_seconds() - busy - (sum(s.cpu_seconds() for s in servers.values()) - cpu)
-                   - time.process_time()) / wall
+        ours = time.process_time() + sum(s.cpu_seconds() for s in servers.values()) - ours
+        foreign = (ct.busy_cpu_seconds() - busy - ours) / wall
     finally:
         for server in servers.values():
             server.close()
-    ratios = sorted(o / t for o, t in zip(per_step["ours"], per_step["torch"]))
+    ratios = [o / t for o, t in zip(per_step["ours"], per_step["torch"])]
     med = {k: statistics.median(v) for k, v in per_step.items()}
     q1, _, q3 = statistics.quantiles(ratios, n=4)
     print(f"### Conv VAE training steps: ours vs PyTorch, {a.rounds} alternating rounds of {a.steps} steps "
