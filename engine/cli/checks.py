@@ -1,8 +1,8 @@
 """Range-checked argument types for `python -m engine`: each bad value gets one sentence naming the flag.
 
 argparse calls these on the raw text; an ArgumentTypeError becomes "argument --seed: ..." on
-one line (cli._Parser).  Checks that need more than one flag (memory for an architecture, the
-image format of --out) live beside the commands in cli.py.
+one line (cli.common.Parser).  Checks that need more than one flag (memory for an architecture, the
+image format of --out) live beside the commands in their modules.
 """
 from __future__ import annotations
 

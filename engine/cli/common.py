@@ -1,0 +1,58 @@
+"""What every `python -m engine` command shares: the parser class, the usage error, --data loading."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..data import Dataset, load_dataset_with_report, recorded_source_problem
+from ..data.folder import MAX_SIDE
+from ..storage import ModelFile
+
+PROG = "python -m engine"
+
+
+class CliError(Exception):
+    """A usage problem: reported as one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:   # one line, not argparse's usage block
+        raise CliError(f"{message} (see {self.prog} --help)")
+
+
+def image_size_arg(text: str) -> tuple[int, int]:
+    """--size N (square) or HxW."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        h, w = (int(parts[0]),) * 2 if len(parts) == 1 else (int(parts[0]), int(parts[1]))
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError(f"expected a size like 32 or 28x20 (height x width), got {text!r}") from None
+    if len(parts) > 2:
+        raise argparse.ArgumentTypeError(f"expected a size like 32 or 28x20 (height x width), got {text!r}")
+    if not (1 <= h <= MAX_SIDE and 1 <= w <= MAX_SIDE):
+        raise argparse.ArgumentTypeError(f"image sides must be from 1 to {MAX_SIDE} pixels, got {text!r}")
+    return h, w
+
+
+def data_for(spec: str | None, saved: ModelFile | None = None, options: dict | None = None) -> Dataset:
+    """The data set named by --data, else the one `saved` was trained on, else MNIST.
+
+    A model's own data set is loaded again with the folder options it was loaded with; another
+    folder is brought to the model's image size and channels.  `options` (from --size, --color,
+    --background) go to a folder loaded for a new model.
+    """
+    options = dict(options or {})
+    if spec is None and saved is not None:
+        spec = saved.dataset_source or saved.dataset_name
+        if spec is None:
+            raise CliError("the model's data set is not recorded in its file; name it with --data")
+        problem = recorded_source_problem(spec)
+        if problem:
+            raise CliError(f"the model's data set {spec} cannot be loaded again ({problem}); name one with --data")
+        options = saved.folder_options() if saved.dataset_source else {}
+    elif saved is not None:
+        options = {"image_size": saved.image_shape[:2], "color": "rgb" if saved.image_shape.is_colour else "grey"}
+    data, summary = load_dataset_with_report(spec or "mnist", **options)
+    if summary:
+        print(summary, file=sys.stderr)
+    return data
