@@ -8,7 +8,9 @@ from ..errors import DataError
 from .dataset import Dataset
 from .idx import load_idx_dataset
 
-MNIST_DIR = Path(__file__).resolve().parents[2] / "assets" / "mnist"
+# The checkout's assets/mnist, else the copy an installed package carries beside this file.
+_CHECKOUT_MNIST = Path(__file__).resolve().parents[2] / "assets" / "mnist"
+MNIST_DIR = _CHECKOUT_MNIST if _CHECKOUT_MNIST.is_dir() else Path(__file__).resolve().parent / "mnist_files"
 MNIST_FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
     "train_labels": "train-labels-idx1-ubyte.gz",
