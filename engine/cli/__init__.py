@@ -11,11 +11,11 @@ import sys
 
 from ..errors import EngineError
 from . import evaluate, export_data, sample, train
-from . import runs
+from . import decode, encode, export_model, runs, sweep
 from .common import PROG, CliError, Parser, image_size_arg
 
 COMMANDS = (train, evaluate, sample, export_data,
-            runs)
+            runs, sweep, export_model, encode, decode)
 
 __all__ = ["COMMANDS", "CliError", "build_parser", "image_size_arg", "main"]
 
