@@ -20,7 +20,7 @@ from typing import Iterator
 from ..home import data_dir
 from . import owner
 from .records import EPOCH_FIELDS, STATUSES, EpochRecord, RatePoint, RunSummary
-from .schema import HistoryError, migrate
+from .schema import HistoryError, migrate, refuse_newer
 
 DB_NAME = "runs.sqlite3"
 RUNS_FOLDER = "runs"
@@ -47,6 +47,8 @@ class RunHistory:
             raise HistoryError(f"cannot open the run history {self.path}: {exc}") from None
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if not self._migrated:
+                refuse_newer(conn, str(self.path))    # before WAL mode, which rewrites the header
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")    # WAL + NORMAL: a killed process loses nothing
             conn.execute("PRAGMA foreign_keys = ON")

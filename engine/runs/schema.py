@@ -71,14 +71,20 @@ def version_of(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+def refuse_newer(conn: sqlite3.Connection, path: str) -> None:
+    """HistoryError, in one sentence, if the database is of a newer version than this code reads."""
+    found = version_of(conn)
+    if found > VERSION:
+        raise HistoryError(f"{path} was written by a newer Latent Lab (history version {found}, this one "
+                           f"reads up to {VERSION}); update Latent Lab to open it")
+
+
 def migrate(conn: sqlite3.Connection, path: str) -> int:
     """Bring the database to VERSION; the version it had.  HistoryError if it is newer."""
     conn.execute("BEGIN IMMEDIATE")     # one migrator at a time; the others wait, then see it done
     try:
+        refuse_newer(conn, path)
         found = version_of(conn)
-        if found > VERSION:
-            raise HistoryError(f"{path} was written by a newer Latent Lab (history version {found}, this one "
-                               f"reads up to {VERSION}); update Latent Lab to open it")
         for step in range(found, VERSION):
             for statement in _statements(MIGRATIONS[step]):
                 conn.execute(statement)
