@@ -74,8 +74,8 @@ class _Graph:
         return self.node("Reshape", [x, self.const(np.array(shape, np.int64), "shape")], [out] if out else None)
 
     def slice(self, x: str, axis: int, stop: int, out: str | None = None, start: int = 0) -> str:
-        c = lambda v: self.const(np.array([v], np.int64), "index")  # noqa: E731
-        return self.node("Slice", [x, c(start), c(stop), c(axis)], [out] if out else None)
+        index = [self.const(np.array([v], np.int64), "index") for v in (start, stop, axis)]
+        return self.node("Slice", [x, *index], [out] if out else None)
 
     def to_flat(self, x: str, layout) -> str:
         if layout == "flat":

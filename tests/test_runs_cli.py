@@ -18,7 +18,7 @@ def engine(*args, home=None):
     if home is not None:
         env["LATENT_LAB_HOME"] = str(home)
     return subprocess.run([sys.executable, "-m", "engine", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=300)
+                          cwd=ROOT, env=env, timeout=300, check=False)
 
 
 def test_train_records_its_run_and_runs_lists_shows_exports_and_deletes_it(tmp_path):
@@ -38,7 +38,8 @@ def test_train_records_its_run_and_runs_lists_shows_exports_and_deletes_it(tmp_p
     assert folder == home / "runs" / "1" and (folder / "thumbnail.png").is_file()
     assert engine("sample", shown["model_path"], "--out", tmp_path / "g.png").returncode == 0  # a real model
     assert engine("runs", "--home", home, "export-csv", tmp_path / "h.csv").returncode == 0
-    assert [row["epoch"] for row in csv.DictReader(open(tmp_path / "h.csv"))] == ["1", "2"]
+    with open(tmp_path / "h.csv", newline="") as f:
+        assert [row["epoch"] for row in csv.DictReader(f)] == ["1", "2"]
     assert engine("runs", "delete", "1", "--home", home).returncode == 0
     assert engine("runs", "--home", home, "--json").stdout == "" and not folder.exists()
 

@@ -73,7 +73,8 @@ def test_export_csv_has_one_row_per_epoch_and_one_for_a_run_without_epochs(tmp_p
     _run(h, beta=0.25, epochs=2)
     _run(h, beta=4.0, epochs=0, status="interrupted")
     assert h.export_csv(tmp_path / "runs.csv") == 3
-    rows = list(csv.DictReader(open(tmp_path / "runs.csv")))
+    with open(tmp_path / "runs.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
     assert [(r["run_id"], r["beta"], r["epoch"]) for r in rows] == [("1", "0.25", "1"), ("1", "0.25", "2"),
                                                                     ("2", "4.0", "")]
     assert rows[1]["test_loss"] == "188.0" and rows[2]["status"] == "interrupted"
@@ -152,3 +153,37 @@ def test_finishing_with_an_unknown_status_is_refused(tmp_path):
     with pytest.raises(HistoryError):
         h.finish(run_id, "done")
     assert h.get(run_id).status == "running"
+
+
+def test_a_model_saved_elsewhere_after_the_run_replaces_the_kept_copy(tmp_path):
+    h = RunHistory(tmp_path / "home")
+    run_id = _run(h, status="running")
+    kept = h.run_dir(run_id) / "model.npz"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"weights")
+    h.finish(run_id, "completed", model_path=kept, model_owned=True)
+    mine = tmp_path / "mine.npz"
+    mine.write_bytes(b"weights")
+    h.set_model_path(run_id, mine)
+    assert h.get(run_id).model_path == str(mine) and not kept.exists()
+    h.delete(run_id)
+    assert mine.exists()
+
+
+def test_rate_distortion_geometry_lines_of_equal_elbo_cross_the_view():
+    from engine.runs import RatePoint
+    from engine.runs.plane import equal_elbo_levels, equal_elbo_segment, view_box
+
+    points = [RatePoint(1, 3.0, 160.0, 4.0, 2, "completed", None, ""),
+              RatePoint(2, 7.0, 140.0, 0.25, 2, "completed", None, "")]
+    assert points[0].elbo == -163.0
+    box = view_box(points)
+    assert box[0] == 0.0 and box[1] > 7.0 and box[2] < 140.0 and box[3] > 160.0
+    levels = equal_elbo_levels(points)
+    assert levels[0] <= 147.0 and levels[-1] >= 163.0 and levels == sorted(levels)
+    for level in levels:
+        segment = equal_elbo_segment(level, box)
+        if segment is not None:
+            (r0, d0), (r1, d1) = segment
+            assert abs(r0 + d0 - level) < 1e-9 and abs(r1 + d1 - level) < 1e-9 and r0 < r1
+    assert equal_elbo_segment(1000.0, box) is None

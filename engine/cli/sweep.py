@@ -98,8 +98,8 @@ def _row(r: SweepResult) -> dict:
 
 def format_table(rows: list[dict]) -> str:
     """The sweep's table: one line a run, nats per image."""
-    lines = [f"{'run':>4} {'beta':>6} {'latent':>6} {'rate (KL)':>10} {'distortion':>11} {'ELBO':>9} "
-             f"{'active':>6}  status"]
+    header = f"{'run':>4} {'beta':>6} {'latent':>6} {'rate (KL)':>10} {'distortion':>11} {'ELBO':>9} {'active':>6}"
+    lines = [header + "  status"]
     for r in rows:
         active = "" if r["active_units"] is None else r["active_units"]
         lines.append(f"{r['run'] or '':>4} {r['beta']:>6g} {r['latent']:>6} {r['rate']:>10.2f} "

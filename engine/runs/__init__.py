@@ -10,9 +10,20 @@
     sweep.py     a grid of runs in worker processes
 """
 from .history import DB_NAME, RunHistory
-from .records import STATUSES, EpochRecord, RatePoint, RunSummary
 from .recorder import RunRecorder, recorded
-from .schema import VERSION as SCHEMA_VERSION, HistoryError
+from .records import STATUSES, EpochRecord, RatePoint, RunSummary
+from .schema import VERSION as SCHEMA_VERSION
+from .schema import HistoryError
 
-__all__ = ["RunHistory", "RunRecorder", "recorded", "RunSummary", "EpochRecord", "RatePoint", "STATUSES",
-           "HistoryError", "SCHEMA_VERSION", "DB_NAME"]
+__all__ = [
+           "DB_NAME",
+           "SCHEMA_VERSION",
+           "STATUSES",
+           "EpochRecord",
+           "HistoryError",
+           "RatePoint",
+           "RunHistory",
+           "RunRecorder",
+           "RunSummary",
+           "recorded",
+]

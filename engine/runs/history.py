@@ -14,8 +14,8 @@ import os
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..home import data_dir
 from . import owner
@@ -134,6 +134,16 @@ class RunHistory:
                          " thumbnail_path = ?, error = ? WHERE id = ?",
                          (status, time.time(), None if model_path is None else str(model_path), int(model_owned),
                           None if thumbnail_path is None else str(thumbnail_path), error, run_id))
+
+    def set_model_path(self, run_id: int, path: str | Path) -> None:
+        """The user saved the run's model at `path` after it ended: record that file instead (it is
+        the user's: kept when the run is deleted) and remove the copy kept in the run's folder."""
+        run = self.get(run_id)
+        with self._write() as conn:
+            conn.execute("UPDATE runs SET model_path = ?, model_owned = 0 WHERE id = ?", (str(path), run_id))
+        own = self.run_dir(run_id) / "model.npz"
+        if run.model_path is not None and Path(run.model_path) == own and Path(path).resolve() != own.resolve():
+            own.unlink(missing_ok=True)
 
     def run_dir(self, run_id: int) -> Path:
         """The folder of a run's own files (model.npz, thumbnail.png); not created here."""

@@ -13,8 +13,8 @@ never stops a run: a history that cannot be written is reported once on stderr a
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import EngineError, TrainingDiverged
 from ..latent_stats import latent_health
@@ -35,7 +35,7 @@ class RunRecorder:
 
     @classmethod
     def start(cls, history: RunHistory, trainer: Trainer, source: str = "cli",
-              sweep: str | None = None) -> "RunRecorder":
+              sweep: str | None = None) -> RunRecorder:
         data = trainer.data
         run_id = history.create_run(
             source=source, data_name=data.name, data_path=data.source, data_fingerprint=fingerprint(data),
@@ -62,10 +62,9 @@ class RunRecorder:
         that cannot be written is noted in `error`; the status is recorded regardless."""
         folder = self.history.run_dir(self.run_id)
         model_path, owned, thumb, notes = saved_path, False, None, [error] if error else []
-        if trainer is not None and trainer.epochs_done > 0:
-            if model_path is None and not _optimizer_finite(trainer):
-                notes.append("the model is not kept: its optimizer state overflowed")
-                trainer = None
+        if trainer is not None and trainer.epochs_done > 0 and model_path is None and not _optimizer_finite(trainer):
+            notes.append("the model is not kept: its optimizer state overflowed")
+            trainer = None
         if trainer is not None and trainer.epochs_done > 0:
             try:
                 folder.mkdir(parents=True, exist_ok=True)

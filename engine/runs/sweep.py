@@ -13,9 +13,9 @@ import json
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .history import RunHistory
 from .records import RunSummary
@@ -109,7 +109,7 @@ def train_job(job_json: str) -> None:
     history = RunHistory(job["home"])
     try:
         trainer = _trainer(job)
-    except Exception as exc:         # no trainer, so no recorder: record the failure by hand
+    except Exception as exc:  # noqa: BLE001  (any failure: no trainer, so no recorder; record it by hand)
         run_id = history.create_run(source="sweep", data_name=job["data"], data_path=None, data_fingerprint=None,
                                     model_config=job["model"], train_config=job["train"], sweep=job["sweep"])
         history.finish(run_id, "failed", error=str(exc) or type(exc).__name__)
@@ -120,7 +120,7 @@ def train_job(job_json: str) -> None:
             pass
     except KeyboardInterrupt:
         raise SystemExit(130) from None
-    except Exception:                # recorded as diverged / failed by `recorded`
+    except Exception:  # noqa: BLE001  (already recorded as diverged / failed by `recorded`)
         raise SystemExit(1) from None
 
 
