@@ -10,8 +10,7 @@ import argparse
 import sys
 
 from ..errors import EngineError
-from . import evaluate, export_data, sample, train
-from . import decode, encode, export_model, runs, sweep
+from . import decode, encode, evaluate, export_data, export_model, runs, sample, sweep, train
 from .common import PROG, CliError, Parser, image_size_arg
 
 COMMANDS = (train, evaluate, sample, export_data,
