@@ -45,3 +45,7 @@ __all__ = [
     "set_threads",
     "EngineError", "DataError", "ModelFileError", "ConfigError", "TrainingDiverged",
 ]
+
+from .runs import EpochRecord, HistoryError, RatePoint, RunHistory, RunRecorder, RunSummary, recorded  # noqa: E402
+
+__all__ += ["RunHistory", "RunRecorder", "RunSummary", "EpochRecord", "RatePoint", "HistoryError", "recorded"]

@@ -20,6 +20,14 @@ def _isolated_qsettings(tmp_path_factory):
     yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_data_dir(tmp_path_factory):
+    """Keep the run history (and anything else under engine.home.data_dir) of test runs, and of
+    the commands they start, out of the user's data folder."""
+    os.environ["LATENT_LAB_HOME"] = str(tmp_path_factory.mktemp("latent_lab_home"))
+    yield
+
+
 @pytest.fixture(scope="session")
 def small_mnist():
     """2,000 train / 500 test MNIST images: quick runs through the real worker."""

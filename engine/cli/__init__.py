@@ -10,10 +10,11 @@ import argparse
 import sys
 
 from ..errors import EngineError
-from . import evaluate, export_data, sample, train
+from . import decode, encode, evaluate, export_data, export_model, runs, sample, sweep, train
 from .common import PROG, CliError, Parser, image_size_arg
 
-COMMANDS = (train, evaluate, sample, export_data)
+COMMANDS = (train, evaluate, sample, export_data,
+            runs, sweep, export_model, encode, decode)
 
 __all__ = ["COMMANDS", "CliError", "build_parser", "image_size_arg", "main"]
 

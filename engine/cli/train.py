@@ -14,12 +14,14 @@ from ..data import Dataset
 from ..data.decode import COLOR_MODES
 from ..errors import TrainingDiverged
 from ..losses import VAR_FLOOR
+from ..runs import recorded
 from ..storage import FORMATS, ModelFile, load_model, save_model
 from ..threads import set_threads
 from ..training import EpochReport, Trainer
 from ..vae import VAE
 from . import checks as check
 from .common import PROG, CliError, data_for, image_size_arg
+from .runs import add_record_arguments, recording_history
 
 NAME = "train"
 JSON_KEYS = ("epoch", "train_loss", "test_loss", "recon", "kl", "epoch_seconds")
@@ -64,6 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--save", type=Path, default=None, help="write the model here (.npz or .safetensors); with --resume, default: the resumed file")
     t.add_argument("--resume", type=Path, default=None, help="continue training this model file")
     t.add_argument("--json", action="store_true", help="print one JSON object per epoch on stdout and nothing else")
+    add_record_arguments(t)
 
 
 class _ProgressBar:
@@ -118,7 +121,7 @@ def run(a: argparse.Namespace) -> int:
         trainer = Trainer(VAE(vcfg, seed=a.seed), data, tcfg, threads=a.threads)
     bar = None if a.json else _ProgressBar()
     try:
-        for report in trainer.run():
+        for report in recorded(trainer, recording_history(a), saved_path=save_to):
             if isinstance(report, EpochReport):
                 if a.json:
                     print(json.dumps({k: getattr(report, k) for k in JSON_KEYS}), flush=True)
