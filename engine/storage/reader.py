@@ -17,6 +17,7 @@ from ..errors import ModelFileError
 from ..vae import VAE, param_count
 from . import npz_format, safetensors_format, torch_examples
 from .atomic import remove_leftovers
+from .declared import check_declared_size
 from .layout import check_memory, check_shapes, from_tensors, optimizer_shapes, tensor_shapes
 from .model_file import ModelFile
 from .schema import ModelMeta, parse_json, validate
@@ -94,6 +95,7 @@ def _load_npz(reader: npz_format.NpzReader) -> ModelFile:
 
 def _load_safetensors(reader: safetensors_format.SafetensorsReader, meta: ModelMeta) -> ModelFile:
     prefix = safetensors_format.OPTIMIZER_PREFIX
+    check_declared_size(meta.model, reader.headers, prefix)     # before tensor_shapes builds any array
     opt_shapes = {prefix + k: s for k, s in optimizer_shapes(meta.optimizer, param_count(meta.model)).items()}
     expected = tensor_shapes(meta.model) | opt_shapes
     check_shapes(reader.headers, expected, "tensors")
