@@ -4,8 +4,10 @@
 2. Finite weights that overflow (a forward pass gives NaN or inf) are refused when opened.
 """
 import json
+import math
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,9 @@ import safetensors.numpy
 from safetensors import safe_open
 
 from engine import ModelFileError, VAE, VAEConfig, load_model, save_model
+from engine.storage import layout
 from engine.storage.safetensors_format import META_KEY
+from engine.vae import param_count
 
 ROOT = Path(__file__).resolve().parent.parent
 HUGE = 10_000_000        # elements: no array a small test model needs comes near this
@@ -55,8 +59,25 @@ def test_class1_a_small_safetensors_declaring_huge_layers_is_refused_before_allo
                                 declare_huge_layers)
     assert bad.stat().st_size < 1_000_000
     refuse_huge_allocations(monkeypatch)
-    with pytest.raises(ModelFileError, match="declares an architecture of [0-9,]+ weights but its tensors hold"):
+    tracemalloc.start()
+    with pytest.raises(ModelFileError, match="its tensors do not fit its architecture: it lacks encoder.1.weight"):
         load_model(bad)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5_000_000          # one 100,000 x 100,000 float32 layer alone is 40 GB
+
+
+@pytest.mark.parametrize("config", [VAEConfig(image_shape=(28, 28), hidden=(100_000, 100_000), latent_dim=2),
+                                    VAEConfig(image_shape=(64, 64, 3), hidden=(100_000,), latent_dim=2,
+                                              arch="conv", channels=(30_000, 30_000))], ids=["mlp", "conv"])
+def test_class1_the_layout_of_a_huge_architecture_allocates_nothing(config, monkeypatch):
+    refuse_huge_allocations(monkeypatch)
+    tracemalloc.start()
+    shapes = layout.tensor_shapes(config)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert sum(math.prod(s) for s in shapes.values()) == param_count(config) > 10 ** 9
+    assert peak < 5_000_000
 
 
 def test_class1_the_cli_gives_one_line_for_the_huge_declaration(tmp_path):
@@ -67,5 +88,40 @@ def test_class1_the_cli_gives_one_line_for_the_huge_declaration(tmp_path):
         r = subprocess.run([sys.executable, "-m", "engine", *argv], cwd=ROOT, capture_output=True, text=True,
                            timeout=120)
         assert r.returncode == 1, (argv, r.stderr)
-        assert r.stderr.count("\n") == 1 and "declares an architecture" in r.stderr, (argv, r.stderr)
+        assert r.stderr.count("\n") == 1 and "do not fit its architecture" in r.stderr, (argv, r.stderr)
     assert not (tmp_path / "g.png").exists()
+
+
+def overflowing_model(path: Path, fill: float = 3e38, decoder_only: bool = False) -> Path:
+    model = VAE(VAEConfig(image_shape=(4, 4), hidden=(8,), latent_dim=2), seed=1)
+    if decoder_only:
+        n_enc = sum(layer.n_params for layer in model.encoder)
+        model.params[n_enc:] = fill
+    else:
+        model.params[...] = fill
+    assert np.all(np.isfinite(model.params))
+    return save_model(path, model)
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+def test_class2_finite_weights_that_overflow_are_refused_on_opening(tmp_path, suffix):
+    with pytest.raises(ModelFileError, match="encoder gives NaN or infinite latent codes"):
+        load_model(overflowing_model(tmp_path / f"m{suffix}"))
+    with pytest.raises(ModelFileError, match="decoder gives NaN or infinite images"):
+        load_model(overflowing_model(tmp_path / f"d{suffix}", decoder_only=True))
+
+
+def test_class2_the_cli_refuses_an_overflowing_model_in_one_line(tmp_path):
+    bad = overflowing_model(tmp_path / "m.npz")
+    for argv in (["evaluate", str(bad)], ["sample", str(bad), "--out", str(tmp_path / "g.png")]):
+        r = subprocess.run([sys.executable, "-m", "engine", *argv], cwd=ROOT, capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 1 and r.stderr.count("\n") == 1 and "unusable" in r.stderr, (argv, r.stderr)
+    assert not (tmp_path / "g.png").exists()
+
+
+def test_class2_ordinary_and_large_but_sound_weights_still_open(tmp_path):
+    model = VAE(VAEConfig(image_shape=(4, 4), hidden=(8,), latent_dim=2, likelihood="gaussian"), seed=3)
+    model.params *= 5.0           # larger weights than training gives, outputs still finite
+    saved = load_model(save_model(tmp_path / "big.npz", model))
+    np.testing.assert_array_equal(saved.model.params, model.params)
