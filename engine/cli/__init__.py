@@ -11,7 +11,8 @@ import sys
 
 from ..errors import EngineError
 from . import evaluate, export_data, sample, train
-from .common import PROG, CliError, Parser, image_size_arg
+from ..text import printable
+from .common import PROG, CliError, Parser, image_size_arg, os_error_message
 
 COMMANDS = (train, evaluate, sample, export_data)
 
@@ -32,13 +33,13 @@ def main(argv: list[str] | None = None) -> int:
         run = {command.NAME: command.run for command in COMMANDS}[args.command]
         return run(args)
     except CliError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except EngineError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"{PROG}: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"{PROG}: error: {os_error_message(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

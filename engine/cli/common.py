@@ -7,12 +7,19 @@ import sys
 from ..data import Dataset, load_dataset_with_report, recorded_source_problem
 from ..data.folder import MAX_SIDE
 from ..storage import ModelFile
+from ..text import printable
 
 PROG = "python -m engine"
 
 
 class CliError(Exception):
     """A usage problem: reported as one line, exit status 2."""
+
+
+def os_error_message(exc: OSError) -> str:
+    """"PATH: REASON" for an OSError, or only the reason when it names no file (a full disk)."""
+    reason = exc.strerror or str(exc)
+    return f"{printable(exc.filename)}: {reason}" if exc.filename else reason
 
 
 class Parser(argparse.ArgumentParser):

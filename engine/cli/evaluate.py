@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..storage import load_model
+from ..text import printable
 from ..threads import set_threads
 from ..training import EVAL_CHUNK, elbo_terms
 from . import checks as check
@@ -47,6 +48,6 @@ def run(a: argparse.Namespace) -> int:
         print(json.dumps(result))
     else:
         print(f"test ELBO     {result['elbo']:.2f} nats per image (recon {result['recon']:.2f}, KL {result['kl']:.2f}; "
-              f"{result['images']:,} images of {data.name})")
+              f"{result['images']:,} images of {printable(data.name)})")
         print(f"test log p(x) {result['log_likelihood']:.2f} nats per image (importance-weighted, K={a.iw})")
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..data import load_dataset_with_report
 from ..export_data import export_dataset
+from ..text import printable
 
 NAME = "export-data"
 
@@ -23,6 +24,6 @@ def run(a: argparse.Namespace) -> int:
         print(summary, file=sys.stderr)
     path = export_dataset(data, a.out)
     labels = f", {len(data.class_names or [])} classes" if data.y_train is not None else ", unlabelled"
-    print(f"wrote {path}: {len(data.x_train):,} training and {len(data.x_test):,} test images of "
-          f"{data.name}{labels}", file=sys.stderr)
+    print(f"wrote {printable(path)}: {len(data.x_train):,} training and {len(data.x_test):,} test images of "
+          f"{printable(data.name)}{labels}", file=sys.stderr)
     return 0

@@ -17,6 +17,7 @@ from ..losses import VAR_FLOOR
 from ..storage import FORMATS, ModelFile, load_model, save_model
 from ..threads import set_threads
 from ..training import EpochReport, Trainer
+from ..text import printable
 from ..vae import VAE
 from . import checks as check
 from .common import PROG, CliError, data_for, image_size_arg
@@ -132,7 +133,7 @@ def run(a: argparse.Namespace) -> int:
         print(f"interrupted after {trainer.epochs_done} complete epochs", file=sys.stderr)
         if save_to:
             save_model(save_to, trainer.model, trainer)
-            print(f"saved {save_to}", file=sys.stderr)
+            print(f"saved {printable(save_to)}", file=sys.stderr)
         return 130
     except TrainingDiverged as exc:
         _end_line(bar)
@@ -143,7 +144,7 @@ def run(a: argparse.Namespace) -> int:
     if save_to:
         save_model(save_to, trainer.model, trainer)
         if not a.json:
-            print(f"saved {save_to}", file=sys.stderr)
+            print(f"saved {printable(save_to)}", file=sys.stderr)
     return 0
 
 
@@ -163,7 +164,7 @@ def _save_after_divergence(path: Path, trainer: Trainer) -> None:
         save_model(path, trainer.model, dataset=data, source=fresh)
         note = " (without the optimizer's state, which had overflowed)"
     print(f"saved the last good weights ({trainer.epochs_done} complete epochs and the batches before "
-          f"the failure) to {path}{note}", file=sys.stderr)
+          f"the failure) to {printable(path)}{note}", file=sys.stderr)
 
 
 def _end_line(bar: "_ProgressBar | None") -> None:

@@ -28,6 +28,7 @@ from ..image_shape import ImageShape
 from .arrays import load_arrays
 from .cache import cache_key, cache_path, default_cache_dir, read_cache, write_cache
 from ..limits import MAX_SIDE
+from ..text import printable
 from .scan import FolderScan, ScanCancelled, scan_folder
 from .splits import split_indices
 
@@ -78,11 +79,11 @@ class FolderLoad:
         assumed about the values, e.g. "; faces.npy: int32 values up to 40,000 read as 16-bit"."""
         text = f"{self.loaded:,} images loaded"
         text += f", {len(self.skipped):,} skipped" if self.skipped else ""
-        return "; ".join([text] + self.assumed)
+        return "; ".join(printable(t) for t in [text] + self.assumed)
 
     def details(self, limit: int | None = None) -> str:
         """One line per skipped file, "path: reason"; at most `limit` lines plus a count."""
-        lines = [f"{path}: {reason}" for path, reason in self.skipped[:limit]]
+        lines = [f"{printable(path)}: {printable(reason)}" for path, reason in self.skipped[:limit]]
         if limit is not None and len(self.skipped) > limit:
             lines.append(f"... and {len(self.skipped) - limit:,} more")
         return "\n".join(lines)

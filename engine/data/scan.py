@@ -24,6 +24,7 @@ from PIL import Image
 
 from .idx import find_idx_files, idx_header
 from ..errors import DataError, EngineError
+from ..text import printable
 
 ARRAY_EXTENSIONS = (".npy", ".npz")
 MIN_SUGGESTED_SIDE = 4         # smaller images are suggested scaled up to this (the GUI's least) ...
@@ -95,7 +96,7 @@ class FolderScan:
             what = f"{len(self.array_files)} array file{'s' if len(self.array_files) != 1 else ''}"
         else:
             classes = f" in {len(self.class_names)} classes" if self.class_names else ""
-            note = "; ".join(n for n in (self.layout_note, self.loose_note) if n)
+            note = "; ".join(printable(n) for n in (self.layout_note, self.loose_note) if n)
             note = f" ({note})" if note else ""
             what = f"{len(self.files):,} files{classes}{note}"
         if self.most_common_size:
