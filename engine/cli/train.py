@@ -12,9 +12,10 @@ import numpy as np
 from ..config import ACTIVATIONS, ARCHS, LIKELIHOODS, OPTIMIZERS, TrainConfig, VAEConfig
 from ..data import Dataset
 from ..data.decode import COLOR_MODES
-from ..errors import TrainingDiverged
+from ..errors import ModelFileError, TrainingDiverged
 from ..losses import VAR_FLOOR
 from ..storage import FORMATS, ModelFile, load_model, save_model
+from ..storage.destination import check_save_destination, describe_error, rescue_save
 from ..threads import set_threads
 from ..training import EpochReport, Trainer
 from ..text import printable
@@ -98,7 +99,9 @@ def _limit(data: Dataset, n: int | None) -> Dataset:
 def run(a: argparse.Namespace) -> int:
     save_to = a.save or a.resume
     if save_to is not None and save_to.suffix.lower() not in FORMATS:    # before hours of training
-        raise CliError(f"--save {save_to}: a model file's name ends in .npz or .safetensors")
+        raise CliError(f"--save {printable(save_to)}: a model file's name ends in .npz or .safetensors")
+    if save_to is not None and (problem := check_save_destination(save_to)):   # before loading the data
+        raise CliError(problem)
     if a.threads:
         set_threads(a.threads)
     if a.resume:
@@ -117,6 +120,8 @@ def run(a: argparse.Namespace) -> int:
         tcfg = TrainConfig(epochs=a.epochs, batch_size=a.batch, lr=a.lr, optimizer=a.optimizer,
                            beta=a.beta, warmup_epochs=a.warmup, seed=a.seed)
         trainer = Trainer(VAE(vcfg, seed=a.seed), data, tcfg, threads=a.threads)
+    if save_to is not None and (problem := check_save_destination(save_to, trainer.model, trainer.optimizer.name)):
+        raise CliError(problem)             # e.g. no room for the file: said before training, not after
     bar = None if a.json else _ProgressBar()
     try:
         for report in trainer.run():
@@ -131,8 +136,7 @@ def run(a: argparse.Namespace) -> int:
         trainer.stop()
         _end_line(bar)
         print(f"interrupted after {trainer.epochs_done} complete epochs", file=sys.stderr)
-        if save_to:
-            save_model(save_to, trainer.model, trainer)
+        if save_to and _save(save_to, trainer.model, trainer):
             print(f"saved {printable(save_to)}", file=sys.stderr)
         return 130
     except TrainingDiverged as exc:
@@ -142,10 +146,24 @@ def run(a: argparse.Namespace) -> int:
             _save_after_divergence(save_to, trainer)
         return 1
     if save_to:
-        save_model(save_to, trainer.model, trainer)
+        if not _save(save_to, trainer.model, trainer):
+            return 1
         if not a.json:
             print(f"saved {printable(save_to)}", file=sys.stderr)
     return 0
+
+
+def _save(path: Path, model: VAE, trainer: Trainer | None, **source) -> bool:
+    """save_model; if it fails, the model goes to the data directory's rescued/ folder instead and
+    the message says where (False).  Raises ModelFileError only if the rescue fails too."""
+    try:
+        save_model(path, model, trainer, **source)
+    except (ModelFileError, OSError) as exc:
+        rescued = rescue_save(model, trainer, path, exc, **source)
+        print(f"{PROG}: error: cannot save to {printable(path)} ({describe_error(exc)}); the trained model "
+              f"was saved to {printable(rescued)} instead", file=sys.stderr)
+        return False
+    return True
 
 
 def _save_after_divergence(path: Path, trainer: Trainer) -> None:
@@ -153,7 +171,7 @@ def _save_after_divergence(path: Path, trainer: Trainer) -> None:
     out (a resumed run starts the optimizer afresh) rather than saved as infinities."""
     state = trainer.optimizer.state()
     if all(np.all(np.isfinite(v)) for v in state.values()):
-        save_model(path, trainer.model, trainer)
+        saved = _save(path, trainer.model, trainer)
         note = ""
     else:
         data = trainer.data
@@ -161,8 +179,10 @@ def _save_after_divergence(path: Path, trainer: Trainer) -> None:
                           data.class_names, trainer.epochs_done, rng_state=trainer.rng.bit_generator.state,
                           setting_changes=trainer.setting_changes, partial_epoch=trainer.partial,
                           discarded_epochs=trainer.discarded)
-        save_model(path, trainer.model, dataset=data, source=fresh)
+        saved = _save(path, trainer.model, None, dataset=data, source=fresh)
         note = " (without the optimizer's state, which had overflowed)"
+    if not saved:
+        return
     print(f"saved the last good weights ({trainer.epochs_done} complete epochs and the batches before "
           f"the failure) to {printable(path)}{note}", file=sys.stderr)
 
