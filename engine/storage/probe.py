@@ -3,9 +3,11 @@
 Finite weights can still be useless: weights of 3e38 pass every check of the file and then
 give infinite or NaN codes, images and ELBOs.  Opening a model therefore encodes PROBE_IMAGES
 made-up images (all black, all white, a ramp and a checkerboard: deterministic, and spanning
-the input range), draws their codes' spread exp(logvar / 2), and decodes their means and a
-few fixed codes of the prior's typical range.  Every value must be finite.  It costs one small
-batch through the network (measured: ~1 ms for an MNIST MLP, a few ms for a 64x64 colour conv).
+the input range) and decodes their means and a few fixed codes of the prior's typical range.
+Every code (mu, log-variance) and every decoder output must be finite.  A huge log-variance
+is allowed: the last good weights of a diverged run can have one, and they must still open.
+It costs one small batch through the network (measured: under 1 ms for an MNIST MLP, 10-25 ms
+for a 64x64 colour conv model).
 """
 from __future__ import annotations
 
@@ -32,9 +34,6 @@ def check_forward(model: VAE) -> None:
         mu, logvar = model.encode(x)
         if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(logvar))):
             raise ModelFileError("its encoder gives NaN or infinite latent codes for ordinary images, "
-                                 "so its weights are unusable (overflowing or damaged)")
-        if not np.all(np.isfinite(np.exp(0.5 * logvar))):
-            raise ModelFileError("its encoder gives latent variances too large to represent, "
                                  "so its weights are unusable (overflowing or damaged)")
         prior = np.repeat(np.asarray(PRIOR_CODES, model.dtype)[:, None], model.config.latent_dim, axis=1)
         # The decoder's raw outputs (logits, and learned log-variances): decode's sigmoid would
