@@ -12,7 +12,7 @@ import sys
 from ..errors import EngineError
 from . import evaluate, export_data, sample, train
 from ..text import printable
-from .common import PROG, CliError, Parser, image_size_arg, os_error_message
+from .common import PROG, CliError, Parser, Terminated, image_size_arg, os_error_message, stop_cleanly_on_sigterm
 
 COMMANDS = (train, evaluate, sample, export_data)
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    stop_cleanly_on_sigterm()
     try:
         args = build_parser().parse_args(argv)
         run = {command.NAME: command.run for command in COMMANDS}[args.command]
@@ -41,6 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"{PROG}: error: {os_error_message(exc)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"{PROG}: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130

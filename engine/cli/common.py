@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 from ..data import Dataset, load_dataset_with_report, recorded_source_problem
 from ..data.folder import MAX_SIDE
@@ -14,6 +16,21 @@ PROG = "python -m engine"
 
 class CliError(Exception):
     """A usage problem: reported as one line, exit status 2."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: work stops, a training run saves, worker pools shut down and
+    their temporary files go, where the default action would kill the process on the spot."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+def stop_cleanly_on_sigterm() -> None:
+    """Make SIGTERM raise Terminated in the main thread (where Python runs signal handlers)."""
+    if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
 
 
 def os_error_message(exc: OSError) -> str:

@@ -31,6 +31,7 @@ from ..limits import MAX_SIDE
 from ..text import printable
 from .scan import FolderScan, ScanCancelled, scan_folder
 from .splits import split_indices
+from .workers import ignore_interrupts, signals_deferred
 
 # Starting worker processes costs ~0.3-0.5 s, so they are used only when decoding in this
 # thread would take longer than POOL_MIN_SECONDS, estimated from measured rates on this kind
@@ -324,9 +325,10 @@ def _decode_in_pool(root: str, files: list[str], how: tuple, chunks: list[tuple[
         ctx.set_forkserver_preload([decode.__name__])
     done: set[tuple[int, int]] = set()
     try:
-        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            pending = {pool.submit(decode.decode_chunk, root, files[a:b], *how): (a, b)
-                       for a, b in chunks}
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=ignore_interrupts) as pool:
+            with signals_deferred():        # submitting starts the workers: see signals_deferred
+                pending = {pool.submit(decode.decode_chunk, root, files[a:b], *how): (a, b)
+                           for a, b in chunks}
             try:
                 while pending:
                     finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
@@ -337,7 +339,8 @@ def _decode_in_pool(root: str, files: list[str], how: tuple, chunks: list[tuple[
                         store(a, b, fut.result())
                         done.add((a, b))
             except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)  # running chunks end in milliseconds
+                with signals_deferred():        # a second Ctrl-C must not cut the shutdown short
+                    pool.shutdown(wait=True, cancel_futures=True)  # running chunks end in milliseconds
                 raise
     except (BrokenProcessPool, OSError):
         # Processes cannot start here (a sandbox, an unguarded __main__) or a worker died:
