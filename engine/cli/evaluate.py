@@ -12,7 +12,7 @@ from ..text import printable
 from ..threads import set_threads
 from ..training import EVAL_CHUNK, elbo_terms
 from . import checks as check
-from .common import CliError, data_for
+from .common import CliError, add_scan_arguments, data_for, scan_limits
 
 NAME = "evaluate"
 
@@ -25,13 +25,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--seed", type=check.integer(0, check.MAX_SEED), default=0, help="random seed (default 0)")
     e.add_argument("--threads", type=check.threads, default=None, help="threads for the matrix products (default: one per core)")
     e.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    add_scan_arguments(e)
 
 
 def run(a: argparse.Namespace) -> int:
     if a.threads:
         set_threads(a.threads)
     saved = load_model(a.model)
-    data = data_for(a.data, saved)
+    data = data_for(a.data, saved, limits=scan_limits(a))
     if data.image_shape != saved.image_shape:
         raise CliError(f"the model is for {saved.image_shape} images but {data.name} has {data.image_shape}")
     rng = np.random.default_rng(a.seed)

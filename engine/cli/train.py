@@ -21,7 +21,7 @@ from ..training import EpochReport, Trainer
 from ..text import printable
 from ..vae import VAE
 from . import checks as check
-from .common import PROG, CliError, data_for, image_size_arg
+from .common import PROG, CliError, add_scan_arguments, data_for, image_size_arg, scan_limits
 
 NAME = "train"
 JSON_KEYS = ("epoch", "train_loss", "test_loss", "recon", "kl", "epoch_seconds")
@@ -66,6 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--save", type=Path, default=None, help="write the model here (.npz or .safetensors); with --resume, default: the resumed file")
     t.add_argument("--resume", type=Path, default=None, help="continue training this model file")
     t.add_argument("--json", action="store_true", help="print one JSON object per epoch on stdout and nothing else")
+    add_scan_arguments(t)
 
 
 class _ProgressBar:
@@ -106,12 +107,12 @@ def run(a: argparse.Namespace) -> int:
         set_threads(a.threads)
     if a.resume:
         saved = load_model(a.resume)
-        data = _limit(data_for(a.data, saved), a.limit)
+        data = _limit(data_for(a.data, saved, limits=scan_limits(a)), a.limit)
         trainer = Trainer.resume(saved, data, epochs=a.epochs, threads=a.threads)
     else:
         options = {k: v for k, v in (("image_size", a.size), ("color", a.color), ("background", a.background))
                    if v is not None}
-        data = _limit(data_for(a.data, options=options), a.limit)
+        data = _limit(data_for(a.data, options=options, limits=scan_limits(a)), a.limit)
         channels = a.channels if a.channels is not None else ((32, 64) if a.arch == "conv" else ())
         vcfg = VAEConfig(image_shape=data.image_shape, hidden=a.hidden, latent_dim=a.latent,
                          decoder_hidden=a.decoder_hidden, activation=a.activation,

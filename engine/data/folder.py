@@ -30,6 +30,7 @@ from .cache import cache_key, cache_path, default_cache_dir, read_cache, write_c
 from ..limits import MAX_SIDE
 from ..text import printable
 from .scan import FolderScan, ScanCancelled, scan_folder
+from .scan_limits import ScanLimits, ScanProgress
 from .splits import split_indices
 from .workers import ignore_interrupts, signals_deferred
 
@@ -95,7 +96,8 @@ def load_folder(path: str | Path, image_size: int | tuple[int, ...] | None = Non
                 progress: Callable[[int, int], None] | None = None,
                 cancelled: Callable[[], bool] | None = None,
                 cache_dir: str | Path | None = None, workers: int | None = None,
-                color: str = "auto", background: str | tuple[int, int, int] | None = None) -> FolderLoad:
+                color: str = "auto", background: str | tuple[int, int, int] | None = None,
+                scan_progress: ScanProgress | None = None, scan_limits: ScanLimits | None = None) -> FolderLoad:
     """Load an image folder, an IDX folder, or .npy/.npz arrays (a file or a folder of them).
 
     Parameters
@@ -116,6 +118,7 @@ def load_folder(path: str | Path, image_size: int | tuple[int, ...] | None = Non
     background : what transparent pixels are composited onto: "white", "black", "#rrggbb" or
         an (r, g, b) triple; None: white for colour images, and for grey ones white or black,
         whichever contrasts with the drawing.
+    scan_progress, scan_limits : scan_folder's progress(entries seen, images found) and limits.
     Raises DataError (no such folder, empty), TooFewImages (a DataError: no readable image or
     only one, with the skipped list), ConfigError (bad image_size, test_fraction, color or
     background) or LoadCancelled.
@@ -128,7 +131,7 @@ def load_folder(path: str | Path, image_size: int | tuple[int, ...] | None = Non
         raise ConfigError(f"color must be one of {', '.join(decode.COLOR_MODES)}, not {color!r}")
     bg = parse_colour(background)
     try:
-        scan = scan_folder(path, cancelled)
+        scan = scan_folder(path, cancelled, scan_progress, scan_limits)
     except ScanCancelled:
         raise LoadCancelled("loading cancelled") from None
     if scan.kind != "images":
