@@ -14,12 +14,11 @@ import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
-from engine.cli import main
 from engine.cli import common as cli_common
+from engine.cli import main
 from engine.cli import progress as cli_progress
 from engine.data import ScanLimitReached, ScanLimits, load_folder, scan_folder
 from engine.data import scan as scan_mod

@@ -15,7 +15,7 @@ import pytest
 import safetensors.numpy
 from safetensors import safe_open
 
-from engine import ModelFileError, VAE, VAEConfig, load_model, save_model
+from engine import VAE, ModelFileError, VAEConfig, load_model, save_model
 from engine.storage import layout
 from engine.storage.safetensors_format import META_KEY
 from engine.vae import param_count

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import ModelFileError, VAE, VAEConfig, load_model, save_model
+from engine import VAE, ModelFileError, VAEConfig, load_model, save_model
 from engine.data import cache, folder, load_folder
 from engine.storage import atomic, filelock
 

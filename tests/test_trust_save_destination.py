@@ -1,8 +1,6 @@
 """Issue 25, class 3: a save that cannot succeed is found before training, and a save that still
 fails at the end puts the trained model in the data directory instead of losing it."""
 import errno
-import os
-import shutil
 import tempfile
 from collections import namedtuple
 from pathlib import Path
@@ -10,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import ModelFileError, VAE, VAEConfig, load_model
+from engine import VAE, ModelFileError, VAEConfig, load_model
 from engine.cli import main
 from engine.storage import destination, writer
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from typing import TextIO
 
 from ..text import printable
@@ -52,7 +51,7 @@ class LoadProgress:
             if self._stop.wait(REDRAW_SECONDS):
                 return
 
-    def __enter__(self) -> "LoadProgress":
+    def __enter__(self) -> LoadProgress:
         self._thread.start()
         return self
 

@@ -5,8 +5,8 @@ has seen as it goes, and stops at a limit with a sentence that says which one.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..errors import DataError
 
