@@ -64,9 +64,9 @@ def image_size_arg(text: str) -> tuple[int, int]:
 
 def add_scan_arguments(p: argparse.ArgumentParser) -> None:
     """--max-files and --max-depth: how far a data folder is walked."""
-    p.add_argument("--max-files", type=check.integer(1), default=MAX_SCAN_ENTRIES,
+    p.add_argument("--max-files", type=check.integer(1), default=MAX_SCAN_ENTRIES, metavar="N",
                    help=f"refuse a data folder holding more files and folders than this (default {MAX_SCAN_ENTRIES:,})")
-    p.add_argument("--max-depth", type=check.integer(0), default=MAX_SCAN_DEPTH,
+    p.add_argument("--max-depth", type=check.integer(0), default=MAX_SCAN_DEPTH, metavar="N",
                    help=f"walk at most this many folder levels below the data folder (default {MAX_SCAN_DEPTH})")
 
 
