@@ -98,7 +98,8 @@ def data_for(spec: str | None, saved: ModelFile | None = None, options: dict | N
         spec = saved.dataset_source or saved.dataset_name
         if spec is None:
             raise CliError("the model's data set is not recorded in its file; name it with --data")
-        problem = recorded_source_problem(spec)
+        with LoadProgress(spec, doing="checking"):     # a scan of up to SOURCE_SCAN_SECONDS
+            problem = recorded_source_problem(spec)
         if problem:
             raise CliError(f"the model's data set {spec} cannot be loaded again ({problem}); name one with --data")
         options = saved.folder_options() if saved.dataset_source else {}

@@ -21,9 +21,9 @@ REDRAW_SECONDS = 0.25
 class LoadProgress:
     """Use as `with LoadProgress(name) as p:` and give p.scanning and p.decoding to the loader."""
 
-    def __init__(self, name: str, stream: TextIO | None = None) -> None:
+    def __init__(self, name: str, stream: TextIO | None = None, doing: str = "loading") -> None:
         self.name, self.stream = printable(name), stream or sys.stderr
-        self._text = f"scanning {self.name} ..."
+        self._text = f"{doing} {self.name} ..."        # until the loader reports (arrays, IDX files never do)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._width = 0
