@@ -1,8 +1,15 @@
 """Errors the engine raises on bad input: each message names the problem in one line."""
+from .text import printable
 
 
 class EngineError(Exception):
-    """Base class: anything the CLI or GUI should show the user as a one-line message."""
+    """Base class: anything the CLI or GUI should show the user as a one-line message.
+
+    Text arguments are made printable (engine/text.py): the messages name the user's files,
+    whose names may hold newlines or terminal escape sequences."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*(printable(a) if isinstance(a, str) else a for a in args))
 
 
 class DataError(EngineError):

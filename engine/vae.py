@@ -40,7 +40,7 @@ class VAE:
     The encoder and decoder are lists of layers (engine/architecture.py), MLP or convolutional.
     """
 
-    def __init__(self, config: VAEConfig, seed: int = 0, dtype: type = np.float32) -> None:
+    def __init__(self, config: VAEConfig, seed: int | None = 0, dtype: type = np.float32) -> None:
         self.config = config
         self.dtype = np.dtype(dtype)
         self.encoder, self.decoder = architecture.build(config)
@@ -49,9 +49,10 @@ class VAE:
         self.params = np.empty(total, self.dtype)
         self.grads = np.zeros(total, self.dtype)
         self._bind(self.layers, self.grads)
-        rng = np.random.default_rng(seed)
-        for layer in self.layers:
-            layer.init(rng)
+        if seed is not None:    # None: the caller fills params (a model file's weights; 0.5 s saved at 80 MB)
+            rng = np.random.default_rng(seed)
+            for layer in self.layers:
+                layer.init(rng)
         self._passes: dict[int, TrainingPass | SplitPass] = {}      # training passes by batch split
         self._unsummed: list[np.ndarray] = []
 

@@ -159,8 +159,8 @@ def test_a_load_during_which_files_vanished_is_not_cached(tmp_path, monkeypatch)
         save(data / f"{i}.png", 50 * i)
     real_scan = folder_mod.scan_folder
 
-    def scan_then_vanish(path, cancelled=None):
-        scan = real_scan(path, cancelled)
+    def scan_then_vanish(path, cancelled=None, *more):
+        scan = real_scan(path, cancelled, *more)
         os.rename(data / "2.png", tmp_path / "away.png")      # a sync tool rewriting the file
         return scan
 

@@ -1,11 +1,24 @@
 """Property-based tests (hypothesis): invariants that must hold for every input, not just chosen ones."""
+import os
+from pathlib import Path
+
 import numpy as np
 from hypothesis import given, settings, strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.extra.numpy import arrays
 
 from engine import losses
 from engine.parallel import split_ranges
 from engine.data.splits import split_indices
+
+# Tests write only under pytest's temporary folders, but hypothesis writes to ./.hypothesis: its
+# example database (off here) and, while the tests are being collected (before any fixture
+# runs), a cache of the constants in our source.  Its home is set, on import, under the null
+# device, where every write fails; hypothesis treats these files as a cache and goes on.
+settings.register_profile("latent-lab", database=None)
+settings.load_profile("latent-lab")
+set_hypothesis_home_dir(Path(os.devnull) / "hypothesis")
+
 
 finite32 = st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False, width=32)
 unit32 = st.floats(0.0, 1.0, width=32)

@@ -10,8 +10,9 @@ import argparse
 import sys
 
 from ..errors import EngineError
+from ..text import printable
 from . import decode, encode, evaluate, export_data, export_model, runs, sample, sweep, train
-from .common import PROG, CliError, Parser, image_size_arg
+from .common import PROG, CliError, Parser, Terminated, image_size_arg, os_error_message, stop_cleanly_on_sigterm
 
 COMMANDS = (train, evaluate, sample, export_data,
             runs, sweep, export_model, encode, decode)
@@ -28,19 +29,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    stop_cleanly_on_sigterm()
     try:
         args = build_parser().parse_args(argv)
         run = {command.NAME: command.run for command in COMMANDS}[args.command]
         return run(args)
     except CliError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except EngineError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"{PROG}: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"{PROG}: error: {os_error_message(exc)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"{PROG}: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130

@@ -2,17 +2,45 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
-from ..data import Dataset, load_dataset_with_report, recorded_source_problem
+from ..data import Dataset, ScanLimitReached, ScanLimits, load_dataset_with_report, recorded_source_problem
 from ..data.folder import MAX_SIDE
+from ..data.scan_limits import MAX_SCAN_DEPTH, MAX_SCAN_ENTRIES
+from ..errors import DataError
 from ..storage import ModelFile
+from ..text import printable
+from . import checks as check
+from .progress import LoadProgress
 
 PROG = "python -m engine"
 
 
 class CliError(Exception):
     """A usage problem: reported as one line, exit status 2."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: work stops, a training run saves, worker pools shut down and
+    their temporary files go, where the default action would kill the process on the spot."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+def stop_cleanly_on_sigterm() -> None:
+    """Make SIGTERM raise Terminated in the main thread (where Python runs signal handlers)."""
+    if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+def os_error_message(exc: OSError) -> str:
+    """"PATH: REASON" for an OSError, or only the reason when it names no file (a full disk)."""
+    reason = exc.strerror or str(exc)
+    return f"{printable(exc.filename)}: {reason}" if exc.filename else reason
 
 
 class Parser(argparse.ArgumentParser):
@@ -34,7 +62,31 @@ def image_size_arg(text: str) -> tuple[int, int]:
     return h, w
 
 
-def data_for(spec: str | None, saved: ModelFile | None = None, options: dict | None = None) -> Dataset:
+def add_scan_arguments(p: argparse.ArgumentParser) -> None:
+    """--max-files and --max-depth: how far a data folder is walked."""
+    p.add_argument("--max-files", type=check.integer(1), default=MAX_SCAN_ENTRIES, metavar="N",
+                   help=f"refuse a data folder holding more files and folders than this (default {MAX_SCAN_ENTRIES:,})")
+    p.add_argument("--max-depth", type=check.integer(0), default=MAX_SCAN_DEPTH, metavar="N",
+                   help=f"walk at most this many folder levels below the data folder (default {MAX_SCAN_DEPTH})")
+
+
+def load_with_progress(spec: str, limits: ScanLimits | None = None, **options) -> tuple[Dataset, str | None]:
+    """load_dataset_with_report, saying on stderr what it is doing while it takes long; a folder
+    over the file limit is refused with a sentence naming the flag that raises it."""
+    with LoadProgress(str(spec)) as progress:
+        try:
+            return load_dataset_with_report(spec, progress=progress.decoding, scan_progress=progress.scanning,
+                                            scan_limits=limits, **options)
+        except ScanLimitReached as exc:
+            raise DataError(f"{exc} (or raise --max-files, now {exc.limit:,})") from None
+
+
+def scan_limits(a: argparse.Namespace) -> ScanLimits:
+    return ScanLimits(a.max_files, a.max_depth)
+
+
+def data_for(spec: str | None, saved: ModelFile | None = None, options: dict | None = None,
+             limits: ScanLimits | None = None) -> Dataset:
     """The data set named by --data, else the one `saved` was trained on, else MNIST.
 
     A model's own data set is loaded again with the folder options it was loaded with; another
@@ -46,13 +98,14 @@ def data_for(spec: str | None, saved: ModelFile | None = None, options: dict | N
         spec = saved.dataset_source or saved.dataset_name
         if spec is None:
             raise CliError("the model's data set is not recorded in its file; name it with --data")
-        problem = recorded_source_problem(spec)
+        with LoadProgress(spec, doing="checking"):     # a scan of up to SOURCE_SCAN_SECONDS
+            problem = recorded_source_problem(spec)
         if problem:
             raise CliError(f"the model's data set {spec} cannot be loaded again ({problem}); name one with --data")
         options = saved.folder_options() if saved.dataset_source else {}
     elif saved is not None:
         options = {"image_size": saved.image_shape[:2], "color": "rgb" if saved.image_shape.is_colour else "grey"}
-    data, summary = load_dataset_with_report(spec or "mnist", **options)
+    data, summary = load_with_progress(spec or "mnist", limits, **options)
     if summary:
         print(summary, file=sys.stderr)
     return data

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from ..storage import load_model
+from ..text import printable
 from ..threads import set_threads
 from ..training import EVAL_CHUNK, elbo_terms
 from . import checks as check
-from .common import CliError, data_for
+from .common import CliError, add_scan_arguments, data_for, scan_limits
 
 NAME = "evaluate"
 
@@ -24,13 +25,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--seed", type=check.integer(0, check.MAX_SEED), default=0, help="random seed (default 0)")
     e.add_argument("--threads", type=check.threads, default=None, help="threads for the matrix products (default: one per core)")
     e.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    add_scan_arguments(e)
 
 
 def run(a: argparse.Namespace) -> int:
     if a.threads:
         set_threads(a.threads)
     saved = load_model(a.model)
-    data = data_for(a.data, saved)
+    data = data_for(a.data, saved, limits=scan_limits(a))
     if data.image_shape != saved.image_shape:
         raise CliError(f"the model is for {saved.image_shape} images but {data.name} has {data.image_shape}")
     rng = np.random.default_rng(a.seed)
@@ -47,6 +49,6 @@ def run(a: argparse.Namespace) -> int:
         print(json.dumps(result))
     else:
         print(f"test ELBO     {result['elbo']:.2f} nats per image (recon {result['recon']:.2f}, KL {result['kl']:.2f}; "
-              f"{result['images']:,} images of {data.name})")
+              f"{result['images']:,} images of {printable(data.name)})")
         print(f"test log p(x) {result['log_likelihood']:.2f} nats per image (importance-weighted, K={a.iw})")
     return 0

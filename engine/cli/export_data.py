@@ -5,8 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..data import load_dataset_with_report
 from ..export_data import export_dataset
+from ..text import printable
+from .common import add_scan_arguments, load_with_progress, scan_limits
 
 NAME = "export-data"
 
@@ -15,14 +16,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     x = sub.add_parser(NAME, help="write a data set as the loader decodes it, as uint8 arrays in an .npz")
     x.add_argument("data", help="'mnist', or a folder of images / IDX files / .npy arrays")
     x.add_argument("out", type=Path, help=".npz to write: x_train, x_test (uint8), y_train, y_test, class_names")
+    add_scan_arguments(x)
 
 
 def run(a: argparse.Namespace) -> int:
-    data, summary = load_dataset_with_report(a.data)
+    data, summary = load_with_progress(a.data, scan_limits(a))
     if summary:
         print(summary, file=sys.stderr)
     path = export_dataset(data, a.out)
     labels = f", {len(data.class_names or [])} classes" if data.y_train is not None else ", unlabelled"
-    print(f"wrote {path}: {len(data.x_train):,} training and {len(data.x_test):,} test images of "
-          f"{data.name}{labels}", file=sys.stderr)
+    print(f"wrote {printable(path)}: {len(data.x_train):,} training and {len(data.x_test):,} test images of "
+          f"{printable(data.name)}{labels}", file=sys.stderr)
     return 0

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..manifold import manifold_grid
 from ..storage import load_model
+from ..text import printable
 from . import checks as check
 from .common import CliError
 
@@ -40,6 +41,6 @@ def run(a: argparse.Namespace) -> int:
     try:
         Image.fromarray(pixels, mode="RGB" if pixels.ndim == 3 else "L").save(a.out, format=fmt, **options)
     except OSError as exc:
-        raise CliError(f"cannot write {a.out}: {exc.strerror or exc}") from None
-    print(f"wrote {a.out} ({pixels.shape[1]}x{pixels.shape[0]} pixels, {fmt})", file=sys.stderr)
+        raise CliError(f"cannot write {printable(a.out)}: {exc.strerror or exc}") from None
+    print(f"wrote {printable(a.out)} ({pixels.shape[1]}x{pixels.shape[0]} pixels, {fmt})", file=sys.stderr)
     return 0

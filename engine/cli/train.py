@@ -12,15 +12,17 @@ import numpy as np
 from ..config import ACTIVATIONS, ARCHS, LIKELIHOODS, OPTIMIZERS, TrainConfig, VAEConfig
 from ..data import Dataset
 from ..data.decode import COLOR_MODES
-from ..errors import TrainingDiverged
+from ..errors import ModelFileError, TrainingDiverged
 from ..losses import VAR_FLOOR
 from ..runs import recorded
 from ..storage import FORMATS, ModelFile, load_model, save_model
+from ..storage.destination import check_save_destination, describe_error, rescue_save
+from ..text import printable
 from ..threads import set_threads
 from ..training import EpochReport, Trainer
 from ..vae import VAE
 from . import checks as check
-from .common import PROG, CliError, data_for, image_size_arg
+from .common import PROG, CliError, add_scan_arguments, data_for, image_size_arg, scan_limits
 from .runs import add_record_arguments, recording_history
 
 NAME = "train"
@@ -67,6 +69,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--resume", type=Path, default=None, help="continue training this model file")
     t.add_argument("--json", action="store_true", help="print one JSON object per epoch on stdout and nothing else")
     add_record_arguments(t)
+    add_scan_arguments(t)
 
 
 class _ProgressBar:
@@ -100,17 +103,19 @@ def _limit(data: Dataset, n: int | None) -> Dataset:
 def run(a: argparse.Namespace) -> int:
     save_to = a.save or a.resume
     if save_to is not None and save_to.suffix.lower() not in FORMATS:    # before hours of training
-        raise CliError(f"--save {save_to}: a model file's name ends in .npz or .safetensors")
+        raise CliError(f"--save {printable(save_to)}: a model file's name ends in .npz or .safetensors")
+    if save_to is not None and (problem := check_save_destination(save_to)):   # before loading the data
+        raise CliError(problem)
     if a.threads:
         set_threads(a.threads)
     if a.resume:
         saved = load_model(a.resume)
-        data = _limit(data_for(a.data, saved), a.limit)
+        data = _limit(data_for(a.data, saved, limits=scan_limits(a)), a.limit)
         trainer = Trainer.resume(saved, data, epochs=a.epochs, threads=a.threads)
     else:
         options = {k: v for k, v in (("image_size", a.size), ("color", a.color), ("background", a.background))
                    if v is not None}
-        data = _limit(data_for(a.data, options=options), a.limit)
+        data = _limit(data_for(a.data, options=options, limits=scan_limits(a)), a.limit)
         channels = a.channels if a.channels is not None else ((32, 64) if a.arch == "conv" else ())
         vcfg = VAEConfig(image_shape=data.image_shape, hidden=a.hidden, latent_dim=a.latent,
                          decoder_hidden=a.decoder_hidden, activation=a.activation,
@@ -119,6 +124,8 @@ def run(a: argparse.Namespace) -> int:
         tcfg = TrainConfig(epochs=a.epochs, batch_size=a.batch, lr=a.lr, optimizer=a.optimizer,
                            beta=a.beta, warmup_epochs=a.warmup, seed=a.seed)
         trainer = Trainer(VAE(vcfg, seed=a.seed), data, tcfg, threads=a.threads)
+    if save_to is not None and (problem := check_save_destination(save_to, trainer.model, trainer.optimizer.name)):
+        raise CliError(problem)             # e.g. no room for the file: said before training, not after
     bar = None if a.json else _ProgressBar()
     try:
         for report in recorded(trainer, recording_history(a), saved_path=save_to):
@@ -133,9 +140,8 @@ def run(a: argparse.Namespace) -> int:
         trainer.stop()
         _end_line(bar)
         print(f"interrupted after {trainer.epochs_done} complete epochs", file=sys.stderr)
-        if save_to:
-            save_model(save_to, trainer.model, trainer)
-            print(f"saved {save_to}", file=sys.stderr)
+        if save_to and _save(save_to, trainer.model, trainer):
+            print(f"saved {printable(save_to)}", file=sys.stderr)
         return 130
     except TrainingDiverged as exc:
         _end_line(bar)
@@ -144,10 +150,24 @@ def run(a: argparse.Namespace) -> int:
             _save_after_divergence(save_to, trainer)
         return 1
     if save_to:
-        save_model(save_to, trainer.model, trainer)
+        if not _save(save_to, trainer.model, trainer):
+            return 1
         if not a.json:
-            print(f"saved {save_to}", file=sys.stderr)
+            print(f"saved {printable(save_to)}", file=sys.stderr)
     return 0
+
+
+def _save(path: Path, model: VAE, trainer: Trainer | None, **source) -> bool:
+    """save_model; if it fails, the model goes to the data directory's rescued/ folder instead and
+    the message says where (False).  Raises ModelFileError only if the rescue fails too."""
+    try:
+        save_model(path, model, trainer, **source)
+    except (ModelFileError, OSError) as exc:
+        rescued = rescue_save(model, trainer, path, exc, **source)
+        print(f"{PROG}: error: cannot save to {printable(path)} ({describe_error(exc)}); the trained model "
+              f"was saved to {printable(rescued)} instead", file=sys.stderr)
+        return False
+    return True
 
 
 def _save_after_divergence(path: Path, trainer: Trainer) -> None:
@@ -155,7 +175,7 @@ def _save_after_divergence(path: Path, trainer: Trainer) -> None:
     out (a resumed run starts the optimizer afresh) rather than saved as infinities."""
     state = trainer.optimizer.state()
     if all(np.all(np.isfinite(v)) for v in state.values()):
-        save_model(path, trainer.model, trainer)
+        saved = _save(path, trainer.model, trainer)
         note = ""
     else:
         data = trainer.data
@@ -163,10 +183,12 @@ def _save_after_divergence(path: Path, trainer: Trainer) -> None:
                           data.class_names, trainer.epochs_done, rng_state=trainer.rng.bit_generator.state,
                           setting_changes=trainer.setting_changes, partial_epoch=trainer.partial,
                           discarded_epochs=trainer.discarded)
-        save_model(path, trainer.model, dataset=data, source=fresh)
+        saved = _save(path, trainer.model, None, dataset=data, source=fresh)
         note = " (without the optimizer's state, which had overflowed)"
+    if not saved:
+        return
     print(f"saved the last good weights ({trainer.epochs_done} complete epochs and the batches before "
-          f"the failure) to {path}{note}", file=sys.stderr)
+          f"the failure) to {printable(path)}{note}", file=sys.stderr)
 
 
 def _end_line(bar: "_ProgressBar | None") -> None:

@@ -8,11 +8,11 @@ from .folder import FolderLoad, LoadCancelled, TooFewImages, load_folder
 from .idx import load_idx_dataset, load_idx_folder, read_idx
 from .load import load_dataset, load_dataset_with_report, recorded_source_problem
 from .mnist import MNIST_DIR, load_mnist
-from .scan import FolderScan, ScanCancelled, folder_name, scan_folder
+from .scan import FolderScan, ScanCancelled, ScanLimitReached, ScanLimits, folder_name, scan_folder
 
 __all__ = [
     "Dataset", "load_dataset", "load_dataset_with_report", "load_mnist", "MNIST_DIR",
     "load_idx_dataset", "load_idx_folder", "read_idx",
     "FolderLoad", "FolderScan", "folder_name", "load_folder", "scan_folder", "LoadCancelled", "TooFewImages",
-    "ScanCancelled", "recorded_source_problem",
+    "ScanCancelled", "ScanLimitReached", "ScanLimits", "recorded_source_problem",
 ]

@@ -5,11 +5,15 @@ the data folder.  The key hashes every file's relative path, size and modificati
 adding, removing, touching or replacing any file makes a new entry; the old one ages out when
 the cache grows past its limit.  Files are written atomically (temp file + os.replace) and read
 with allow_pickle=False; a damaged or incomplete entry counts as a miss and is rewritten.
+No locks are needed: two processes writing one entry write the same bytes, and on Windows, where
+an entry open in another process can be neither replaced nor deleted, that write or prune
+fails as an OSError the caller treats as a cache that only costs speed.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -22,9 +26,15 @@ _KEYS = ("images", "stats", "file_index", "skipped_paths", "skipped_reasons")
 
 
 def default_cache_dir() -> Path:
-    """$LATENT_LAB_CACHE, else $XDG_CACHE_HOME/latent-lab, else ~/.cache/latent-lab."""
+    """$LATENT_LAB_CACHE, else the platform's cache folder: %LOCALAPPDATA%\\LatentLab\\cache on
+    Windows, ~/Library/Caches/LatentLab on macOS, $XDG_CACHE_HOME/latent-lab (default
+    ~/.cache/latent-lab) elsewhere."""
     if os.environ.get("LATENT_LAB_CACHE"):
         return Path(os.environ["LATENT_LAB_CACHE"]).expanduser()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "LatentLab" / "cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "LatentLab"
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "latent-lab"
 
@@ -112,5 +122,8 @@ def prune(cache_dir: Path, keep: Path | None = None, limit: int = CACHE_LIMIT) -
         if total <= limit:
             break
         if p != keep:
-            p.unlink(missing_ok=True)
+            try:
+                p.unlink(missing_ok=True)
+            except OSError:     # Windows: another process is reading that entry; it goes next time
+                continue
             total -= size

@@ -28,8 +28,11 @@ from ..image_shape import ImageShape
 from .arrays import load_arrays
 from .cache import cache_key, cache_path, default_cache_dir, read_cache, write_cache
 from ..limits import MAX_SIDE
+from ..text import printable
 from .scan import FolderScan, ScanCancelled, scan_folder
+from .scan_limits import ScanLimits, ScanProgress
 from .splits import split_indices
+from .workers import ignore_interrupts, signals_deferred, start_forkserver_quietly
 
 # Starting worker processes costs ~0.3-0.5 s, so they are used only when decoding in this
 # thread would take longer than POOL_MIN_SECONDS, estimated from measured rates on this kind
@@ -78,11 +81,11 @@ class FolderLoad:
         assumed about the values, e.g. "; faces.npy: int32 values up to 40,000 read as 16-bit"."""
         text = f"{self.loaded:,} images loaded"
         text += f", {len(self.skipped):,} skipped" if self.skipped else ""
-        return "; ".join([text] + self.assumed)
+        return "; ".join(printable(t) for t in [text] + self.assumed)
 
     def details(self, limit: int | None = None) -> str:
         """One line per skipped file, "path: reason"; at most `limit` lines plus a count."""
-        lines = [f"{path}: {reason}" for path, reason in self.skipped[:limit]]
+        lines = [f"{printable(path)}: {printable(reason)}" for path, reason in self.skipped[:limit]]
         if limit is not None and len(self.skipped) > limit:
             lines.append(f"... and {len(self.skipped) - limit:,} more")
         return "\n".join(lines)
@@ -93,7 +96,8 @@ def load_folder(path: str | Path, image_size: int | tuple[int, ...] | None = Non
                 progress: Callable[[int, int], None] | None = None,
                 cancelled: Callable[[], bool] | None = None,
                 cache_dir: str | Path | None = None, workers: int | None = None,
-                color: str = "auto", background: str | tuple[int, int, int] | None = None) -> FolderLoad:
+                color: str = "auto", background: str | tuple[int, int, int] | None = None,
+                scan_progress: ScanProgress | None = None, scan_limits: ScanLimits | None = None) -> FolderLoad:
     """Load an image folder, an IDX folder, or .npy/.npz arrays (a file or a folder of them).
 
     Parameters
@@ -114,6 +118,7 @@ def load_folder(path: str | Path, image_size: int | tuple[int, ...] | None = Non
     background : what transparent pixels are composited onto: "white", "black", "#rrggbb" or
         an (r, g, b) triple; None: white for colour images, and for grey ones white or black,
         whichever contrasts with the drawing.
+    scan_progress, scan_limits : scan_folder's progress(entries seen, images found) and limits.
     Raises DataError (no such folder, empty), TooFewImages (a DataError: no readable image or
     only one, with the skipped list), ConfigError (bad image_size, test_fraction, color or
     background) or LoadCancelled.
@@ -126,7 +131,7 @@ def load_folder(path: str | Path, image_size: int | tuple[int, ...] | None = Non
         raise ConfigError(f"color must be one of {', '.join(decode.COLOR_MODES)}, not {color!r}")
     bg = parse_colour(background)
     try:
-        scan = scan_folder(path, cancelled)
+        scan = scan_folder(path, cancelled, scan_progress, scan_limits)
     except ScanCancelled:
         raise LoadCancelled("loading cancelled") from None
     if scan.kind != "images":
@@ -321,11 +326,13 @@ def _decode_in_pool(root: str, files: list[str], how: tuple, chunks: list[tuple[
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
         ctx.set_forkserver_preload([decode.__name__])
+        start_forkserver_quietly()
     done: set[tuple[int, int]] = set()
     try:
-        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            pending = {pool.submit(decode.decode_chunk, root, files[a:b], *how): (a, b)
-                       for a, b in chunks}
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=ignore_interrupts) as pool:
+            with signals_deferred():        # submitting starts the workers: see signals_deferred
+                pending = {pool.submit(decode.decode_chunk, root, files[a:b], *how): (a, b)
+                           for a, b in chunks}
             try:
                 while pending:
                     finished, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
@@ -336,7 +343,8 @@ def _decode_in_pool(root: str, files: list[str], how: tuple, chunks: list[tuple[
                         store(a, b, fut.result())
                         done.add((a, b))
             except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)  # running chunks end in milliseconds
+                with signals_deferred():        # a second Ctrl-C must not cut the shutdown short
+                    pool.shutdown(wait=True, cancel_futures=True)  # running chunks end in milliseconds
                 raise
     except (BrokenProcessPool, OSError):
         # Processes cannot start here (a sandbox, an unguarded __main__) or a worker died:

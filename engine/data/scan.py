@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,13 +25,14 @@ from PIL import Image
 
 from .idx import find_idx_files, idx_header
 from ..errors import DataError, EngineError
+from ..text import printable
+from .scan_limits import (MAX_SCAN_DEPTH, MAX_SCAN_ENTRIES, PROGRESS_SECONDS, ScanLimitReached, ScanLimits,
+                          ScanProgress)
 
 ARRAY_EXTENSIONS = (".npy", ".npz")
 MIN_SUGGESTED_SIDE = 4         # smaller images are suggested scaled up to this (the GUI's least) ...
 MAX_SUGGESTED_SIDE = 64        # ... the most common size is suggested only up to 64x64 ...
 DEFAULT_IMAGE_SHAPE = (28, 28)  # ... otherwise MNIST's
-MAX_SCAN_ENTRIES = 1_000_000    # files and folders a scan walks before it refuses the folder
-MAX_SCAN_DEPTH = 32             # folder levels below the chosen one that are walked
 HEADER_SAMPLE = 512             # image headers read to find the most common size
 SPLIT_NAMES = frozenset({"train", "training", "val", "valid", "validation", "dev", "test", "testing"})
 # folder names that say nothing of the data: a data set is named with its parent folder too
@@ -95,7 +97,7 @@ class FolderScan:
             what = f"{len(self.array_files)} array file{'s' if len(self.array_files) != 1 else ''}"
         else:
             classes = f" in {len(self.class_names)} classes" if self.class_names else ""
-            note = "; ".join(n for n in (self.layout_note, self.loose_note) if n)
+            note = "; ".join(printable(n) for n in (self.layout_note, self.loose_note) if n)
             note = f" ({note})" if note else ""
             what = f"{len(self.files):,} files{classes}{note}"
         if self.most_common_size:
@@ -108,15 +110,18 @@ class ScanCancelled(EngineError):
     """The scan's `cancelled` callback returned True; nothing was changed."""
 
 
-def scan_folder(path: str | Path, cancelled: Callable[[], bool] | None = None) -> FolderScan:
+def scan_folder(path: str | Path, cancelled: Callable[[], bool] | None = None,
+                progress: ScanProgress | None = None, limits: ScanLimits | None = None) -> FolderScan:
     """List a data folder (or a single .npy/.npz file) without decoding images.
 
     Links are followed only while they stay inside the chosen folder (a link out, such as
     `up -> ..` or `all -> /`, is listed as skipped), at most MAX_SCAN_DEPTH folder levels are
-    walked, and a folder holding more than MAX_SCAN_ENTRIES files and folders is refused.
-    Raises DataError for a missing path, an unreadable or oversized folder, or a file that is
-    not an array.  `cancelled`, if given, is polled at every folder and every 1,024 files; when
-    it returns True, ScanCancelled is raised.
+    walked, and a folder holding more than MAX_SCAN_ENTRIES files and folders is refused
+    (`limits` changes both).  Raises DataError for a missing path, an unreadable folder or a
+    file that is not an array, ScanLimitReached (a DataError) for an oversized folder.
+    `cancelled`, if given, is polled at every folder and every 1,024 files; when it returns
+    True, ScanCancelled is raised.  `progress(entries seen, images found)`, if given, is called
+    as the walk goes (at most every PROGRESS_SECONDS, and once at its end), from this thread.
     """
     root = Path(path).expanduser()
     if not root.exists():
@@ -141,13 +146,16 @@ def scan_folder(path: str | Path, cancelled: Callable[[], bool] | None = None) -
         scan = FolderScan(root, "arrays", array_files=arrays)
         scan.most_common_size = _array_shape(arrays[0])
         return _with_suggestion(scan)
-    return _with_suggestion(_scan_images(root, cancelled or (lambda: False)))
+    return _with_suggestion(_scan_images(root, cancelled or (lambda: False), progress,
+                                            limits or ScanLimits(MAX_SCAN_ENTRIES, MAX_SCAN_DEPTH)))
 
 
-def _scan_images(root: Path, cancelled: Callable[[], bool]) -> FolderScan:
+def _scan_images(root: Path, cancelled: Callable[[], bool], progress: ScanProgress | None,
+                 limits: ScanLimits) -> FolderScan:
     scan = FolderScan(root, "images")
-    walk = _Walk(root.resolve(), image_extensions(), cancelled)
+    walk = _Walk(root.resolve(), image_extensions(), cancelled, progress, limits)
     walk.folder(root, "", 0)
+    walk.report(final=True)
     entries, scan.skipped = sorted(walk.entries), walk.skipped
     class_of, scan.layout_note, scan.loose_note = _class_layout(
         [rel for rel, _, _, image in entries if image], root.name)
@@ -236,18 +244,32 @@ class _Walk:
     """One bounded walk of a folder: entries (relative path, size, mtime_ns, image extension?)
     and skipped (relative path, reason)."""
 
-    def __init__(self, root: Path, exts: frozenset[str], cancelled: Callable[[], bool]) -> None:
+    def __init__(self, root: Path, exts: frozenset[str], cancelled: Callable[[], bool],
+                 progress: ScanProgress | None = None, limits: ScanLimits | None = None) -> None:
         self.root, self.exts, self.cancelled = root, exts, cancelled
+        self.progress, self.limits = progress, limits or ScanLimits(MAX_SCAN_ENTRIES, MAX_SCAN_DEPTH)
         self.entries: list[tuple[str, int, int, bool]] = []
         self.skipped: list[tuple[str, str]] = []
         self.visited = 0
+        self.images = 0
+        self.last_report = time.monotonic()
         # Real folders already walked, by (device, inode): a link to a folder inside the
         # chosen one is walked once, so loops end.
         self.seen: set[tuple[int, int]] = set()
 
+    def report(self, final: bool = False) -> None:
+        """Call progress (entries seen, images found), throttled to PROGRESS_SECONDS."""
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if final or now - self.last_report >= PROGRESS_SECONDS:
+            self.last_report = now
+            self.progress(self.visited, self.images)
+
     def folder(self, folder: Path, prefix: str, depth: int) -> None:
         if self.cancelled():
             raise ScanCancelled("scan cancelled")
+        self.report()
         try:
             st = folder.stat()
             if (st.st_dev, st.st_ino) in self.seen:
@@ -259,9 +281,10 @@ class _Walk:
             self.skipped.append((prefix or ".", f"cannot read folder: {_reason(exc)}"))
             return
         self.visited += len(children)
-        if self.visited > MAX_SCAN_ENTRIES:
-            raise DataError(f"{self.root}: holds more than {MAX_SCAN_ENTRIES:,} files and folders; "
-                            "choose the folder of the data set itself")
+        if self.visited > self.limits.max_entries:
+            limit = self.limits.max_entries
+            raise ScanLimitReached(f"{self.root}: holds more than {limit:,} files and folders, the most a scan "
+                                   "walks; choose the folder of the data set itself", limit)
         for entry in children:
             if entry.name.startswith("."):  # hidden files and folders, .DS_Store, ._ resource forks
                 continue
@@ -273,8 +296,8 @@ class _Walk:
                 self.skipped.append((rel, "link to outside the folder (not followed)"))
                 return
             if entry.is_dir():
-                if depth + 1 > MAX_SCAN_DEPTH:
-                    self.skipped.append((rel, f"more than {MAX_SCAN_DEPTH} folders deep"))
+                if depth + 1 > self.limits.max_depth:
+                    self.skipped.append((rel, f"more than {self.limits.max_depth} folders deep"))
                 else:
                     self.folder(Path(entry.path), rel + "/", depth + 1)
                 return
@@ -288,8 +311,11 @@ class _Walk:
         if entry.is_file():
             ext = "." + entry.name.rpartition(".")[2].lower()
             self.entries.append((rel, st.st_size, st.st_mtime_ns, ext in self.exts))
-            if len(self.entries) % 1024 == 0 and self.cancelled():
-                raise ScanCancelled("scan cancelled")
+            self.images += ext in self.exts
+            if len(self.entries) % 1024 == 0:
+                if self.cancelled():
+                    raise ScanCancelled("scan cancelled")
+                self.report()
 
 
 def _reason(exc: OSError) -> str:

@@ -6,16 +6,17 @@ every time, so a save killed mid-write (kill -9, power loss) leaves at most one 
 the next save of that target overwrites it.  The next save or open also removes what earlier
 interrupted saves left (including the random `.NAME.XXXXXXXX.tmp` names older versions used),
 skipping a temporary file another process is writing right now (it holds a lock on it).
+Locks, open flags and what may happen to an open file differ by platform: see filelock.py.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 from pathlib import Path
 from typing import Callable, BinaryIO
 
 from ..errors import ModelFileError
+from . import filelock
 
 
 def temp_path(target: Path) -> Path:
@@ -37,21 +38,23 @@ def remove_leftovers(target: Path) -> list[Path]:
         return removed
     for path in candidates:
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            fd = os.open(path, os.O_RDONLY | filelock.OPEN_FLAGS)
         except OSError:
             continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)    # held by a save in progress: leave it
-        except OSError:
+        if not filelock.try_lock(fd):       # held by a save in progress: leave it
             os.close(fd)
             continue
+        if not filelock.OPEN_FILES_MOVABLE:     # Windows deletes no open file
+            filelock.unlock(fd)
+            os.close(fd)
         try:
             path.unlink()
             removed.append(path)
         except OSError:
             pass
         finally:
-            os.close(fd)
+            if filelock.OPEN_FILES_MOVABLE:
+                os.close(fd)
     return removed
 
 
@@ -65,22 +68,35 @@ def write_atomically(target: str | Path, write: Callable[[BinaryIO], None]) -> P
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(target)
     tmp = temp_path(target)
-    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)  # the umask applies
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | filelock.OPEN_FLAGS, 0o666)  # the umask applies
+    if not filelock.try_lock(fd):
         os.close(fd)
-        raise ModelFileError(f"{target}: another save of this file is in progress") from None
+        raise ModelFileError(f"{target}: another save of this file is in progress")
+    is_open = True
+
+    def close() -> None:
+        nonlocal is_open
+        if is_open:
+            is_open = False
+            filelock.unlock(fd)
+            os.close(fd)
+
     try:
         os.ftruncate(fd, 0)
-        with os.fdopen(os.dup(fd), "wb") as f:
+        # Written through the locking descriptor itself: Windows' locks bar every other handle.
+        with os.fdopen(fd, "wb", closefd=False) as f:
             write(f)
             f.flush()
-            os.fsync(f.fileno())
+            os.fsync(fd)
+        if not filelock.OPEN_FILES_MOVABLE:
+            close()                         # Windows renames no open file
         os.replace(tmp, target)
     except BaseException:
+        if not filelock.OPEN_FILES_MOVABLE:
+            close()
         tmp.unlink(missing_ok=True)
         raise
     finally:
-        os.close(fd)
+        close()
+    filelock.fsync_folder(target.parent)
     return target

@@ -52,10 +52,18 @@ def named_layers(config: VAEConfig) -> list[tuple[str, Layer]]:
 
 
 def tensor_shapes(config: VAEConfig) -> dict[str, tuple[int, ...]]:
-    """Every named tensor's shape (PyTorch layout) for this architecture."""
+    """Every named tensor's shape (PyTorch layout) for this architecture, allocating nothing.
+
+    The shapes come from each layer's to_torch applied to zero-stride stand-ins (one float
+    viewed as the whole tensor), not to real arrays: a file's metadata may declare layers of
+    tens of gigabytes, and this runs before its shapes are compared with the file's.
+    """
     shapes: dict[str, tuple[int, ...]] = {}
+    one = np.zeros(1, np.float32)
     for name, layer in named_layers(config):
-        weight, bias = layer.torch_shapes()
+        stand_ins = [np.lib.stride_tricks.as_strided(one, shape, (0,) * len(shape), writeable=False)
+                     for shape in layer.param_shapes]
+        weight, bias = (t.shape for t in layer.to_torch(stand_ins))
         shapes[f"{name}.weight"], shapes[f"{name}.bias"] = weight, bias
     return shapes
 

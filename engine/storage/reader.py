@@ -17,6 +17,7 @@ from ..errors import ModelFileError
 from ..vae import VAE, param_count
 from . import npz_format, safetensors_format, torch_examples
 from .atomic import remove_leftovers
+from .probe import check_forward
 from .layout import check_memory, check_shapes, from_tensors, optimizer_shapes, tensor_shapes
 from .model_file import ModelFile
 from .schema import ModelMeta, parse_json, validate
@@ -86,7 +87,7 @@ def _load_npz(reader: npz_format.NpzReader) -> ModelFile:
     check_shapes(found, {"params": (n,)} | {f"opt_{k}": s for k, s in optimizer_shapes(meta.optimizer, n).items()},
                  "arrays")
     check_memory(meta.model)
-    model = VAE(meta.model)
+    model = VAE(meta.model, seed=None)
     model.params[...] = reader.read("params")
     optimizer = {k[4:]: reader.read(k) for k in found if k.startswith("opt_")}
     return _model_file(model, meta, optimizer)
@@ -99,7 +100,7 @@ def _load_safetensors(reader: safetensors_format.SafetensorsReader, meta: ModelM
     check_shapes(reader.headers, expected, "tensors")
     check_memory(meta.model)
     tensors = reader.read(list(expected))
-    model = VAE(meta.model)
+    model = VAE(meta.model, seed=None)
     from_tensors(meta.model, tensors, model.params)
     return _model_file(model, meta, {k[len(prefix):]: tensors[k] for k in opt_shapes})
 
@@ -117,14 +118,15 @@ def _load_torch_examples(reader: safetensors_format.SafetensorsReader) -> ModelF
             raise ModelFileError(f"its tensor {theirs} holds {dtype} values, not floating-point numbers")
     check_memory(config)
     tensors = reader.read(list(names.values()))
-    model = VAE(config)
+    model = VAE(config, seed=None)
     from_tensors(config, torch_examples.to_our_tensors({k: tensors[v] for k, v in names.items()}), model.params)
     meta = ModelMeta(config, TrainConfig(), [], 0, None, None, None, None, None, {}, [])
     return _model_file(model, meta, {}, origin=torch_examples.DESCRIPTION)
 
 
 def _model_file(model: VAE, meta: ModelMeta, optimizer: dict[str, np.ndarray], origin: str | None = None) -> ModelFile:
-    """The ModelFile, after the weights and optimizer state are checked to be finite."""
+    """The ModelFile, after the weights and optimizer state are checked to be finite and a probe
+    batch through the model gives finite codes and images (probe.py)."""
     if not np.all(np.isfinite(model.params)):
         raise ModelFileError("its weights contain NaN or infinite values")
     for key, value in optimizer.items():
@@ -134,6 +136,7 @@ def _model_file(model: VAE, meta: ModelMeta, optimizer: dict[str, np.ndarray], o
         elif not np.all(np.isfinite(value)):
             raise ModelFileError(f"its optimizer state {key} contains NaN or infinite values")
     optimizer = {k: (v.astype(np.float32) if v.ndim else np.asarray(int(v))) for k, v in optimizer.items()}
+    check_forward(model)
     return ModelFile(model, meta.train, meta.history, meta.dataset_name, meta.model.image_shape, meta.class_names,
                      meta.epochs_done, meta.optimizer, optimizer or None, meta.rng_state, meta.dataset_source,
                      meta.load_options, meta.setting_changes, origin, meta.partial_epoch, meta.discarded_epochs)
