@@ -11,9 +11,10 @@ import sys
 
 from ..errors import EngineError
 from . import evaluate, export_data, sample, train
+from . import edit, export_codes, mislabels, rank
 from .common import PROG, CliError, Parser, image_size_arg
 
-COMMANDS = (train, evaluate, sample, export_data)
+COMMANDS = (train, evaluate, sample, export_data, edit, rank, mislabels, export_codes)
 
 __all__ = ["COMMANDS", "CliError", "build_parser", "image_size_arg", "main"]
 
