@@ -60,7 +60,7 @@ class Direction:
         norm = float(np.linalg.norm(v)) if v.size and np.all(np.isfinite(v)) else 0.0
         if norm == 0.0:
             raise ConfigError("a direction needs a finite, non-zero vector")
-        object.__setattr__(self, "vector", v / norm)
+        object.__setattr__(self, "vector", v if abs(norm - 1.0) < 1e-12 else v / norm)   # a saved one reads back bit for bit
         if not (isinstance(self.name, str) and self.name.strip()):
             raise ConfigError("a direction needs a name")
         if not (np.isfinite(self.spread) and self.spread > 0):
