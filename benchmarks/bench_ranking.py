@@ -124,7 +124,7 @@ def detection_table(iw: int = 32) -> None:
     print(f"trained on {len(kinds):,} images in {time.perf_counter() - start:.1f} s")
     ranking = rank_dataset(model, data, iw=iw)
     n_complex, n_simple = int((kinds == "complex").sum()), int((kinds == "simple").sum())
-    print(f"\n| score | complex in top 60 | simple in top 60 | complex in top 72 | simple in top 72 |")
+    print("\n| score | complex in top 60 | simple in top 60 | complex in top 72 | simple in top 72 |")
     print("|---|---|---|---|---|")
     for score in SCORES:
         order = ranking.reorder(score).order

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .codes_export import Cancelled, Progress, WorkCancelled, check_model_fits, image_paths, stored_rows
+from .codes_export import Cancelled, Progress, WorkCancelled, check_model_fits, dataset_rows, image_paths, stored_rows
 from .data import Dataset
 from .data.dataset import to_float
 from .errors import ConfigError
@@ -122,7 +122,7 @@ def score_images(model: VAE, rows: np.ndarray, iw: int = DEFAULT_IW, seed: int =
         if cancelled is not None and cancelled():
             raise WorkCancelled("scoring cancelled")
         part = slice(s, min(n, s + SCORE_CHUNK))
-        x = model._as_images(rows[part])
+        x = to_float(rows[part])
         nll[part] = -model.iwae_log_likelihood(x, iw, rng, max_rows=max_rows)
         recon[part] = ((model.reconstruct(x) - x) ** 2).mean(axis=1)
         compressed[part] = compressed_nats(rows[part], model.config.image_shape)
@@ -181,7 +181,6 @@ def rank_dataset(model: VAE, data: Dataset, score: str = "atypical", iw: int = D
     n = len(data.x_train) + len(data.x_test)
     scores = score_images(model, stored_rows(data, slice(0, n)), iw, seed, cancelled, progress)
     labels = None if data.y_train is None else np.concatenate([data.y_train, data.y_test])
-    split = np.array(["train"] * len(data.x_train) + ["test"] * len(data.x_test))
-    index = np.concatenate([np.arange(len(data.x_train)), np.arange(len(data.x_test))])
+    split, index = dataset_rows(data)
     return DatasetRanking(scores, score, scores.order(score), image_paths(data), labels, data.class_names,
                           split, index)
