@@ -9,8 +9,9 @@ What it measures
    as a user's would; then every score ranks the 3,060 images and the table gives how many of
    each kind reach the top 60 and the top 72.
 2. Time: a folder of --n (default 10,000) MNIST digits written as PNGs, loaded with
-   engine.load_folder, then engine.atypical.rank_dataset at K = 32 (and the mislabels and the
-   neighbourhood map on the same codes), wall-clock seconds.
+   engine.load_folder, then every engine call the GUI makes on it (ranking at K = 32, encoding,
+   directions, mislabels, the neighbourhood map and its inverse, the CSV, thumbnail thinning),
+   the best of a few runs each; and how far the map's inverse lands from the codes.
 
 How to run
 ----------
@@ -141,13 +142,27 @@ def detection_table(iw: int = 32) -> None:
           f"{100 * worst_simple:.0f}% of the digits")
 
 
+def _timed(label: str, call, repeat: int = 1):
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = call()
+        best = min(best, time.perf_counter() - start)
+    unit = f"{best * 1e3:.2f} ms" if best < 1 else f"{best:.2f} s"
+    print(f"| {label} | {unit} |")
+    return result
+
+
 def timing(n: int, iw: int = 32) -> None:
+    """Each engine call the GUI makes, on a folder of n MNIST PNGs and a model of latent 8."""
     from PIL import Image
     from engine import load_folder, load_mnist
     from engine.atypical import rank_dataset
-    from engine.codes_export import encode_dataset
-    from engine.embedding import neighbourhood_map
+    from engine.codes_export import encode_dataset, map_coordinates, write_codes_csv
+    from engine.directions import build_direction, class_groups, edit_strip
+    from engine.embedding import nearest, neighbourhood_map
     from engine.mislabels import find_mislabels
+    from engine.thinning import ThumbnailLayout
     mnist = load_mnist()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "digits"
@@ -155,22 +170,49 @@ def timing(n: int, iw: int = 32) -> None:
             folder = root / str(int(mnist.y_train[i]))
             folder.mkdir(parents=True, exist_ok=True)
             Image.fromarray(mnist.x_train[i].reshape(28, 28)).save(folder / f"{i:05d}.png")
+        model = train_model(mnist.subset(3000, 100), epochs=8)
+        print(f"\n| call, {n:,} images of 28x28, MLP 400, latent 8 | time |\n|---|---|")
         start = time.perf_counter()
-        data = load_folder(root, cache_dir=Path(tmp) / "cache").dataset
-        loaded = time.perf_counter()
-        model = train_model(mnist.subset(3000, 100), epochs=2)
-        trained = time.perf_counter()
-        ranking = rank_dataset(model, data, iw=iw)
-        ranked = time.perf_counter()
-        codes = encode_dataset(model, data)
-        encoded = time.perf_counter()
-        find_mislabels(codes.mu, codes.labels, k=10)
-        mislabelled = time.perf_counter()
-        neighbourhood_map(codes.mu)
-        mapped = time.perf_counter()
-    print(f"\n{n:,} PNGs: load {loaded - start:.1f} s (cold), rank at K={iw} {ranked - trained:.1f} s, "
-          f"encode {encoded - ranked:.2f} s, mislabels (k=10) {mislabelled - encoded:.2f} s, "
-          f"neighbourhood map {mapped - mislabelled:.1f} s; top: {ranking.rows(1)[0]['path']}")
+        data = _timed("load_folder (cold: decode + cache)", lambda: load_folder(root, cache_dir=Path(tmp) / "cache").dataset)
+        _timed(f"rank_dataset, score atypical, K={iw} (all scores)", lambda: rank_dataset(model, data, iw=iw))
+        whole = time.perf_counter() - start
+        codes = _timed("encode_dataset", lambda: encode_dataset(model, data), 3)
+        a, b, _ = class_groups(codes.labels, codes.class_names, "7", "1")
+        _timed("build_direction mean", lambda: build_direction("d", codes.mu, codes.logvar, a, b, "mean"), 3)
+        d = _timed("build_direction logistic", lambda: build_direction("d", codes.mu, codes.logvar, a, b, "logistic"), 3)
+        _timed("edit_strip, 7 steps", lambda: edit_strip(model, data.x_test[0], d, 7, 3.0), 5)
+        _timed("find_mislabels k=10", lambda: find_mislabels(codes.mu, codes.labels, k=10), 3)
+        nmap = _timed("neighbourhood_map", lambda: neighbourhood_map(codes.mu), 2)
+        _timed("NeighbourhoodMap.codes, one click", lambda: nmap.codes(nmap.points[:1]), 5)
+        _timed("NeighbourhoodMap.coords, one new image", lambda: nmap.coords(codes.mu[:1]), 5)
+        xy, _ = map_coordinates(codes, "pca")
+        _timed("write_codes_csv", lambda: write_codes_csv(Path(tmp) / "codes.csv", codes, xy), 3)
+        thumbs = ThumbnailLayout.of(nmap.points)
+        lo, hi = nmap.points.min(axis=0), nmap.points.max(axis=0)
+        for frac in (1.0, 0.25):
+            centre = (lo + hi) / 2
+            half = (hi - lo) / 2 * frac
+            view = (centre[0] - half[0], centre[0] + half[0], centre[1] - half[1], centre[1] + half[1])
+            size = (2 * half[0] / 25, 2 * half[1] / 25)      # a 48-pixel thumbnail on a 1200-pixel map
+            shown = _timed(f"ThumbnailLayout.visible, view {frac:g} of the map", lambda: thumbs.visible(view, size), 50)
+            print(f"|   ({len(shown)} thumbnails drawn) | |")
+        from engine.planes import pca_plane
+        latent_nn, _ = nearest(codes.mu, None, 15)
+        for name, points in (("neighbourhood map", nmap.points), ("PCA plane", pca_plane(codes.mu).coords(codes.mu))):
+            map_nn, _ = nearest(points, None, 15)
+            kept = np.mean([len(np.intersect1d(latent_nn[i], map_nn[i])) / 15 for i in range(len(map_nn))])
+            votes = codes.labels[map_nn[:, :10]]
+            right = np.mean([np.bincount(v).argmax() == y for v, y in zip(votes, codes.labels)])
+            print(f"{name}: keeps {100 * kept:.0f}% of the 15 latent neighbours; a 10-neighbour vote recovers the "
+                  f"class of {100 * right:.0f}%")
+        back = nmap.codes(nmap.points)
+        _, nn = nearest(codes.mu, None, 1)
+        error = np.linalg.norm(back - codes.mu, axis=1)
+        print(f"\nload + rank of {n:,} PNGs: {whole:.1f} s")
+        print(f"inverse of the neighbourhood map: median |z - codes(points(z))| = {np.median(error):.3f}, "
+              f"{np.median(error) / np.median(nn[:, 0]):.2f} x the median nearest-neighbour distance "
+              f"({np.median(nn[:, 0]):.3f}); 90th percentile {np.percentile(error, 90) / np.median(nn[:, 0]):.2f} x; "
+              f"the codes' RMS distance from their mean {np.sqrt(((codes.mu - codes.mu.mean(0)) ** 2).sum(1).mean()):.2f}")
 
 
 def main() -> None:

@@ -105,8 +105,8 @@ def score_images(model: VAE, rows: np.ndarray, iw: int = DEFAULT_IW, seed: int =
                  cancelled: Cancelled | None = None, progress: Progress | None = None) -> ImageScores:
     """Every score of images rows (n, D) (stored uint8 or float), SCORE_CHUNK at a time.
 
-    Cost (one core busy with BLAS, MLP 784-400-latent): ~2.5 ms an image at K = 32, so 10,000
-    images in ~25 s; see benchmarks/bench_ranking.py.  Raises WorkCancelled when `cancelled`
+    Cost (MLP 784-400-8, K = 32): ~2 ms an image, 10,000 images in ~20 s on two shared cores
+    (benchmarks/bench_ranking.py).  Raises WorkCancelled when `cancelled`
     returns True between chunks; progress(done, total) after each chunk.
     """
     if not 1 <= iw <= MAX_IW:

@@ -47,7 +47,7 @@ def nearest(reference: np.ndarray, queries: np.ndarray | None = None, k: int = N
     """(indices, distances), each (m, k), of the k nearest reference rows to each query row, nearest first.
 
     queries None: the reference rows themselves, each row's own index left out.  Exact, by
-    |a|^2 + |b|^2 - 2 a.b in chunks of KNN_CHUNK rows.  Cost: ~1 s for 10,000 x 10,000.
+    |a|^2 + |b|^2 - 2 a.b in chunks of KNN_CHUNK rows.  Cost: ~1.3-2.5 s for 10,000 x 10,000.
     """
     ref = np.asarray(reference, np.float64)
     own = queries is None
@@ -202,8 +202,8 @@ def neighbourhood_map(z: np.ndarray, k: int = N_NEIGHBOURS, epochs: int = N_EPOC
                       progress: Callable[[int, int], None] | None = None) -> NeighbourhoodMap:
     """The neighbourhood map of codes z (n, L), n >= 3, L >= 2.
 
-    Cost: ~3-4 s for 10,000 codes (one core); above max_points the rest are placed at ~0.1 ms
-    each.  cancelled is polled at every neighbour chunk and epoch (WorkCancelled);
+    Cost: ~4-6 s for 10,000 codes on two shared cores; above max_points the rest are placed at
+    ~0.3 ms each.  cancelled is polled at every neighbour chunk and epoch (WorkCancelled);
     progress(done, total) counts epochs.
     """
     z = np.asarray(z, np.float64)

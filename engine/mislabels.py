@@ -44,7 +44,7 @@ def find_mislabels(mu: np.ndarray, labels: np.ndarray | None, k: int = DEFAULT_K
                    cancelled: Callable[[], bool] | None = None) -> Mislabels:
     """The likely mislabels among codes mu (n, L) with labels (n,) (see the module doc).
 
-    Cost: the exact neighbour search, ~1 s for 10,000 codes; cancelled is polled between its
+    Cost: the exact neighbour search, ~2 s for 10,000 codes; cancelled is polled between its
     chunks (WorkCancelled).
     """
     if labels is None:

@@ -14,7 +14,8 @@ For a view and a thumbnail size (w, h) in data units:
    skipping overlaps would give on the kept points, but vectorised.
 
 Thumbnails are centred on their points; the result never has two overlapping (|dx| < w and
-|dy| < h).  Cost: under 1 ms for 10,000 points (docs/your-images.md).
+|dy| < h).  Cost: under 1 ms for a screenful of thumbnails among 10,000 points, under 5 ms
+even when thousands are drawn (docs/your-images.md).
 """
 from __future__ import annotations
 
