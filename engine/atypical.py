@@ -45,7 +45,7 @@ def compressed_nats(rows: np.ndarray, image_shape: ImageShape) -> np.ndarray:
 
     rows (n, D) stored pixel rows (uint8, or float in [0, 1], rounded to 8 bits first).
     The PNG container's fixed overhead is counted too; it shifts every image alike.
-    Cost: ~60 us an image for 28x28 grey.
+    Cost: ~0.1-0.4 ms an image for 28x28 grey (a fifth of the ranking time at K = 32).
     """
     rows = np.asarray(rows)
     if rows.dtype != np.uint8:
