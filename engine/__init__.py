@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 # Issue 26: the user's own images through the model (docs/your-images.md)
-from .atypical import SCORES, DatasetRanking, ImageScores, rank_dataset, score_images
+from .atypical import SCORES, DatasetRanking, ImageScores, rank_dataset, score_images, write_ranking_csv
 from .codes_export import DataCodes, WorkCancelled, encode_dataset, map_coordinates, write_codes_csv
 from .directions import (Direction, DirectionSet, EditStrip, build_direction, class_groups, edit_codes, edit_strip,
                          orthogonalise)
@@ -56,7 +56,7 @@ from .mislabels import Mislabels, find_mislabels
 from .thinning import ThumbnailLayout
 
 __all__ += [
-    "SCORES", "DatasetRanking", "ImageScores", "rank_dataset", "score_images",
+    "SCORES", "DatasetRanking", "ImageScores", "rank_dataset", "score_images", "write_ranking_csv",
     "DataCodes", "WorkCancelled", "encode_dataset", "map_coordinates", "write_codes_csv",
     "Direction", "DirectionSet", "EditStrip", "build_direction", "class_groups", "edit_codes", "edit_strip",
     "orthogonalise", "NeighbourhoodMap", "neighbourhood_map", "Mislabels", "find_mislabels", "ThumbnailLayout",

@@ -19,8 +19,10 @@ Scores (higher = more atypical), per image, in nats unless said otherwise:
 """
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -30,6 +32,7 @@ from .data import Dataset
 from .data.dataset import to_float
 from .errors import ConfigError
 from .image_shape import ImageShape
+from .storage.atomic import write_atomically
 from .vae import VAE
 
 SCORES = ("atypical", "nll", "complexity", "recon")
@@ -170,6 +173,20 @@ class DatasetRanking:
                         "nll": float(self.scores.nll[i]), "complexity": float(self.scores.complexity[i]),
                         "recon": float(self.scores.recon[i])})
         return out
+
+
+RANKING_COLUMNS = ("rank", "path", "label", "split", "index", "score", "nll", "complexity", "recon")
+
+
+def write_ranking_csv(path: str | Path, ranking: DatasetRanking, top: int | None = None) -> Path:
+    """The ranking (its `top` rows, default all) as CSV with RANKING_COLUMNS, written atomically:
+    the ranking panel's export."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, RANKING_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({**row, "label": "" if row["label"] is None else row["label"]} for row in ranking.rows(top))
+    payload = text.getvalue().encode("utf-8")
+    return write_atomically(path, lambda f: f.write(payload))
 
 
 def rank_dataset(model: VAE, data: Dataset, score: str = "atypical", iw: int = DEFAULT_IW, seed: int = 0,

@@ -1,4 +1,5 @@
 """The atypicality scores on a generated folder: real digits with planted complex and simple outliers."""
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,7 @@ from PIL import Image
 from benchmarks.bench_ranking import planted_outliers
 from benchmarks.bench_ranking import train_model
 from engine import ImageShape, load_folder, load_mnist
-from engine.atypical import ImageScores, compressed_nats, rank_dataset, robust_z, score_images
+from engine.atypical import ImageScores, compressed_nats, rank_dataset, robust_z, score_images, write_ranking_csv
 from engine.codes_export import WorkCancelled
 from engine.errors import ConfigError
 
@@ -110,3 +111,13 @@ def test_scoring_can_be_cancelled_and_checks_its_arguments(planted):
         score_images(model, data.x_train[:5], iw=0)
     with pytest.raises(ConfigError, match="unknown score"):
         rank_dataset(model, data, score="weird")
+
+
+def test_the_ranking_exports_as_csv_in_its_order(planted, tmp_path):
+    data, model, _ = planted
+    ranking = rank_dataset(model, data, iw=1)
+    path = write_ranking_csv(tmp_path / "ranking.csv", ranking, top=10)
+    rows = list(csv.DictReader(path.open()))
+    assert [r["path"] for r in rows] == [ranking.paths[i] for i in ranking.order[:10]]
+    assert [float(r["score"]) for r in rows] == [float(ranking.values()[i]) for i in ranking.order[:10]]
+    assert rows[0]["rank"] == "1" and set(rows[0]) >= {"label", "nll", "complexity", "recon"}
