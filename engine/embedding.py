@@ -190,8 +190,9 @@ class NeighbourhoodMap:
         return _weighted(self.layout, ab, self.reference, self.k)
 
 
-def _weighted(space: np.ndarray, queries: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
-    idx, dist = nearest(space, queries, k)
+def _weighted(space: np.ndarray, queries: np.ndarray, values: np.ndarray, k: int,
+              cancelled: Callable[[], bool] | None = None) -> np.ndarray:
+    idx, dist = nearest(space, queries, k, cancelled)
     w = memberships(dist)
     w /= w.sum(axis=1, keepdims=True)
     return np.einsum("nk,nkd->nd", w, values[idx])
@@ -224,5 +225,5 @@ def neighbourhood_map(z: np.ndarray, k: int = N_NEIGHBOURS, epochs: int = N_EPOC
     points = np.empty((len(z), 2))
     points[chosen] = ab
     rest = np.setdiff1d(np.arange(len(z)), chosen)
-    points[rest] = result.coords(z[rest])
+    points[rest] = _weighted(reference, z[rest], ab, result.k, cancelled)
     return NeighbourhoodMap(reference, ab, points, result.k)
