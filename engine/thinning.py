@@ -11,7 +11,10 @@ For a view and a thumbnail size (w, h) in data units:
 2. two kept points overlap only if they sit in neighbouring cells; those conflicts are settled
    by priority in rounds (a point wins when it outranks every undecided neighbour it overlaps;
    its overlapping neighbours then drop out), which is what drawing in priority order and
-   skipping overlaps would give on the kept points, but vectorised.
+   skipping overlaps would give on the kept points, but vectorised;
+3. the points that overlap nothing drawn (a cell's second best whose better one lost, say) get
+   another turn (the best REFILL_PER_CELL of each cell), steps 1-2 again: that draws nearly
+   as many as a one-by-one greedy pass (48 and 499 where it draws 49 and 513).
 
 Thumbnails are centred on their points; the result never has two overlapping (|dx| < w and
 |dy| < h).  Cost: under 1 ms for a screenful of thumbnails among 10,000 points, under 5 ms
@@ -26,6 +29,8 @@ import numpy as np
 from .errors import ConfigError
 
 MAX_CELLS = 4_000_000       # a grid finer than this means thumbnails below a pixel: draw none
+MAX_PASSES = 2              # a refill: points that overlap nothing drawn get another turn ...
+REFILL_PER_CELL = 8         # ... the best few of each cell with nothing drawn
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,32 +79,77 @@ def thin(points: np.ndarray, rank: np.ndarray, view: tuple[float, float, float, 
     cx -= cx.min() - 1                                  # a border of empty cells for the neighbour lookups
     cy -= cy.min() - 1
     width = int(cx.max()) + 2
-    cell = cy * width + cx
-    by_rank = np.argsort(cell * len(rank) + rank[inside])   # cells in turn, best rank first in each
-    first = np.r_[True, cell[by_rank][1:] != cell[by_rank][:-1]]
-    kept = inside[by_rank[first]]                       # one point per cell
-    kept_cell = cell[by_rank[first]]
-    slot = np.full((int(cy.max()) + 2) * width, -1, np.int64)
-    slot[kept_cell] = np.arange(len(kept))
-    offsets = np.array([dy * width + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dx or dy])
-    neighbours = slot[kept_cell[:, None] + offsets[None, :]]             # (m, 8), -1 for none
-    kx, ky = px[kept], py[kept]
-    has = neighbours >= 0
-    safe = np.where(has, neighbours, 0)
-    overlap = has & (np.abs(kx[safe] - kx[:, None]) < w) & (np.abs(ky[safe] - ky[:, None]) < h)
-    kr = rank[kept]
-    state = np.zeros(len(kept), np.int8)                # 0 undecided, 1 drawn, -1 dropped
-    active = np.flatnonzero(overlap.any(axis=1))
-    state[np.flatnonzero(~overlap.any(axis=1))] = 1     # overlapping nothing: drawn at once
-    while len(active):
-        nb, ov = safe[active], overlap[active]
-        rival = ov & (state[nb] == 0) & (kr[nb] < kr[active, None])
-        wins = active[~rival.any(axis=1)]
-        state[wins] = 1
-        losers = safe[wins][overlap[wins]]              # overlap is symmetric: the winners' victims
-        state[losers[state[losers] == 0]] = -1
-        active = active[state[active] == 0]
-    drawn = kept[state == 1]
+    grid = _Grid(px[inside], py[inside], cy * width + cx, rank[inside], width, (int(cy.max()) + 2) * width, w, h)
+    drawn = np.empty(0, np.int64)
+    candidates = np.argsort(grid.cell * len(rank) + grid.rank)          # by cell, best rank first in each
+    for refill in range(MAX_PASSES):
+        if refill:
+            candidates = grid.free(candidates)
+            if len(candidates) == 0:
+                break
+        new = grid.settle(candidates)
+        drawn = np.concatenate([drawn, new])
+        grid.draw(new)
+    drawn = inside[drawn]
     drawn = drawn[np.argsort(rank[drawn], kind="stable")]
     seen = (px[drawn] >= x0 - w / 2) & (px[drawn] <= x1 + w / 2) & (py[drawn] >= y0 - h / 2) & (py[drawn] <= y1 + h / 2)
     return drawn[seen]
+
+
+class _Grid:
+    """The points near the view in their w x h cells (positions x, y, cell ids, ranks), and
+    the thumbnails drawn so far (at most one per cell)."""
+
+    def __init__(self, x, y, cell, rank, width: int, cells: int, w: float, h: float) -> None:
+        self.x, self.y, self.cell, self.rank, self.w, self.h = x, y, cell, rank, w, h
+        self.offsets = np.array([dy * width + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+        self.drawn = np.full(cells, -1, np.int64)        # cell -> the point drawn there, or -1
+        self.slot = np.full(cells, -1, np.int64)         # settle's scratch, reset after each use
+
+    def _overlap(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """(m, 9) whether point a[i] overlaps b[i, j] (b = -1: no point)."""
+        has = b >= 0
+        safe = np.where(has, b, 0)
+        return has & (np.abs(self.x[safe] - self.x[a, None]) < self.w) & (np.abs(self.y[safe] - self.y[a, None]) < self.h)
+
+    def settle(self, points: np.ndarray) -> np.ndarray:
+        """The points to draw among `points` (sorted by cell, then rank; none overlapping a drawn
+        one): each cell's best, then conflicts between neighbouring cells settled by rank in rounds."""
+        kept = points[_firsts(self.cell[points], 1)]                                   # one per cell
+        self.slot[self.cell[kept]] = np.arange(len(kept))
+        nb = self.slot[self.cell[kept][:, None] + self.offsets[None, :]]             # (m, 9) kept indices
+        self.slot[self.cell[kept]] = -1
+        overlap = self._overlap(kept, np.where(nb >= 0, kept[np.maximum(nb, 0)], -1)) & (nb != np.arange(len(kept))[:, None])
+        safe = np.maximum(nb, 0)
+        kr = self.rank[kept]
+        state = np.zeros(len(kept), np.int8)            # 0 undecided, 1 drawn, -1 dropped
+        state[~overlap.any(axis=1)] = 1                 # overlapping nothing: drawn at once
+        active = np.flatnonzero(state == 0)
+        while len(active):
+            rival = overlap[active] & (state[safe[active]] == 0) & (kr[safe[active]] < kr[active, None])
+            wins = active[~rival.any(axis=1)]
+            state[wins] = 1
+            losers = safe[wins][overlap[wins]]          # overlap is symmetric: the winners' victims
+            state[losers[state[losers] == 0]] = -1
+            active = active[state[active] == 0]
+        return kept[state == 1]
+
+    def draw(self, points: np.ndarray) -> None:
+        self.drawn[self.cell[points]] = points
+
+    def free(self, points: np.ndarray) -> np.ndarray:
+        """Those of `points` (sorted by cell, then rank) that overlap no drawn thumbnail, at most
+        REFILL_PER_CELL a cell.  Only points in cells with nothing drawn can be free (a drawn
+        thumbnail overlaps all of its cell), and of those only a cell's best few are compared."""
+        points = points[self.drawn[self.cell[points]] < 0]
+        points = points[_firsts(self.cell[points], REFILL_PER_CELL)]
+        around = self.drawn[self.cell[points][:, None] + self.offsets[None, :]]
+        return points[~self._overlap(points, around).any(axis=1)]
+
+
+def _firsts(cells: np.ndarray, count: int) -> np.ndarray:
+    """Mask of the first `count` entries of each run of equal values in `cells`."""
+    n = len(cells)
+    starts = np.r_[True, cells[1:] != cells[:-1]] if n else np.zeros(0, bool)
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    return np.arange(n) - run_start < count
