@@ -74,3 +74,10 @@ def test_bad_sizes_and_views_are_refused(layout):
     with pytest.raises(ConfigError, match=r"\(n, 2\)"):
         ThumbnailLayout.of(np.zeros((3, 3)))
     assert len(layout.visible((-1e6, 1e6, -1e6, 1e6), (1e-3, 1e-3))) == 0    # sub-pixel thumbnails: none
+
+
+def test_a_cell_whose_best_point_lost_still_draws_one_that_fits():
+    # cell (0, 0) holds p1 and p2; q in the next cell outranks p1 and overlaps it, but not p2
+    points = np.array([[1.5, 0.5], [0.9, 0.5], [0.1, 0.5]])          # q, p1, p2
+    layout = ThumbnailLayout.of(points, priority=np.array([3.0, 2.0, 1.0]))
+    assert list(layout.visible((0, 3, 0, 1), (1.0, 1.0))) == [0, 2]
