@@ -20,6 +20,7 @@ import numpy as np
 from ..config import OPTIMIZERS, TrainConfig, VAEConfig
 from ..errors import ConfigError, ModelFileError
 from ..training import EpochReport, PartialEpoch, SettingChange
+from ..directions import DirectionSet
 from .directions_meta import directions_from_meta
 
 FORMAT = "latent-lab-model"
@@ -46,7 +47,7 @@ class ModelMeta:
     setting_changes: list[SettingChange]
     partial_epoch: PartialEpoch | None = None
     discarded_epochs: list[PartialEpoch] = field(default_factory=list)
-    directions: object = None       # a DirectionSet (storage/directions_meta.py)
+    directions: DirectionSet | None = None      # storage/directions_meta.py
 
 
 def invalid(field: str, why: str) -> ModelFileError:
