@@ -15,6 +15,12 @@ from engine.codes_export import encode_dataset, image_paths, map_coordinates, wr
 CLASSES = (0, 1, 7)
 
 
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path, monkeypatch):
+    """The commands load folders with the default cache: keep it under pytest's tmp folder."""
+    monkeypatch.setenv("LATENT_LAB_CACHE", str(tmp_path / "cache"))
+
+
 @pytest.fixture(scope="module")
 def folder_model(tmp_path_factory):
     """(folder, model path, dataset): 450 MNIST digits of classes 0, 1, 7 as PNGs in class folders,
