@@ -49,3 +49,19 @@ __all__ = [
 from .runs import EpochRecord, HistoryError, RatePoint, RunHistory, RunRecorder, RunSummary, recorded  # noqa: E402
 
 __all__ += ["RunHistory", "RunRecorder", "RunSummary", "EpochRecord", "RatePoint", "HistoryError", "recorded"]
+
+# Issue 26: the user's own images through the model (docs/your-images.md)
+from .atypical import SCORES, DatasetRanking, ImageScores, rank_dataset, score_images, write_ranking_csv  # noqa: E402
+from .codes_export import DataCodes, WorkCancelled, encode_dataset, map_coordinates, write_codes_csv  # noqa: E402
+from .directions import (Direction, DirectionSet, EditStrip, build_direction, class_groups, edit_codes, edit_strip,  # noqa: E402
+                         orthogonalise)
+from .embedding import NeighbourhoodMap, neighbourhood_map  # noqa: E402
+from .mislabels import Mislabels, find_mislabels  # noqa: E402
+from .thinning import ThumbnailLayout  # noqa: E402
+
+__all__ += [
+    "SCORES", "DatasetRanking", "ImageScores", "rank_dataset", "score_images", "write_ranking_csv",
+    "DataCodes", "WorkCancelled", "encode_dataset", "map_coordinates", "write_codes_csv",
+    "Direction", "DirectionSet", "EditStrip", "build_direction", "class_groups", "edit_codes", "edit_strip",
+    "orthogonalise", "NeighbourhoodMap", "neighbourhood_map", "Mislabels", "find_mislabels", "ThumbnailLayout",
+]

@@ -11,11 +11,13 @@ import sys
 
 from ..errors import EngineError
 from ..text import printable
-from . import decode, encode, evaluate, export_data, export_model, runs, sample, sweep, train
+from . import (decode, edit, encode, evaluate, export_codes, export_data, export_model, mislabels, rank, runs, sample,
+               sweep, train)
 from .common import PROG, CliError, Parser, Terminated, image_size_arg, os_error_message, stop_cleanly_on_sigterm
 
 COMMANDS = (train, evaluate, sample, export_data,
-            runs, sweep, export_model, encode, decode)
+            runs, sweep, export_model, encode, decode,
+            edit, rank, mislabels, export_codes)
 
 __all__ = ["COMMANDS", "CliError", "build_parser", "image_size_arg", "main"]
 

@@ -46,7 +46,8 @@ class Dataset:
     y_train, y_test: (n,) int64 or None (unlabelled).  image_shape: an ImageShape (a
     (height, width) pair is read as grey).  source: where it was loaded from ("mnist" or an
     absolute path), and load_options the folder options it was loaded with, so a saved model can
-    find the same data again.
+    find the same data again.  paths_train, paths_test: each image's file, relative to `source`
+    (POSIX), for a folder of images; None for MNIST, IDX files and arrays.
     """
 
     name: str
@@ -59,6 +60,8 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     source: str | None = None
     load_options: dict = field(default_factory=dict)
+    paths_train: list[str] | None = None
+    paths_test: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.image_shape = ImageShape.of(tuple(int(s) for s in self.image_shape))
@@ -77,6 +80,9 @@ class Dataset:
                 raise DataError(f"{self.name}: the {split} split is empty")
             if y is not None and len(y) != len(x):
                 raise DataError(f"{self.name}: {len(x)} {split} images but {len(y)} labels")
+            paths = self.paths_train if split == "train" else self.paths_test
+            if paths is not None and len(paths) != len(x):
+                raise DataError(f"{self.name}: {len(x)} {split} images but {len(paths)} file paths")
 
     @property
     def input_dim(self) -> int:
@@ -100,7 +106,8 @@ class Dataset:
         cut = lambda a, n: None if a is None else a[:n]  # noqa: E731
         return Dataset(self.name, self.x_train[:n_train], cut(self.y_train, n_train),
                        self.x_test[:n_test], cut(self.y_test, n_test), self.image_shape,
-                       self.class_names, list(self.notes), self.source, dict(self.load_options))
+                       self.class_names, list(self.notes), self.source, dict(self.load_options),
+                       cut(self.paths_train, n_train), cut(self.paths_test, n_test))
 
 
 def invert_rows(rows: np.ndarray) -> np.ndarray:

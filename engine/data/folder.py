@@ -267,8 +267,10 @@ def _assemble(scan: FolderScan, images: np.ndarray, stats: np.ndarray, index: np
     notes += [n for n in (scan.layout_note, scan.loose_note) if n]
     if inverted:
         notes.append("inverted (light background detected)" if invert is None else "inverted by request")
+    files = [scan.files[i] for i in index]
     ds = Dataset(scan.name, rows(train), pick(labels, train), rows(test), pick(labels, test),
-                 shape, class_names, notes)
+                 shape, class_names, notes, paths_train=[files[i] for i in train],
+                 paths_test=[files[i] for i in test])
     return FolderLoad(ds, len(index), skipped, from_cache, inverted, "images", time.perf_counter() - start,
                       [scan.loose_note] if scan.loose_note else [])
 

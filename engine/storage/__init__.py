@@ -8,6 +8,7 @@
     model_file.py          ModelFile, and the metadata a save writes
     reader.py, writer.py   load_model (format by content) and save_model (format by extension)
     atomic.py              the atomic save, and removing what interrupted saves left behind
+    directions_meta.py     the optional "directions" entry of the metadata (engine/directions.py)
 """
 from .model_file import ModelFile
 from .reader import load_model

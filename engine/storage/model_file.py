@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import TrainConfig
+from ..directions import DirectionSet
 from ..training import EpochReport, PartialEpoch, SettingChange, Trainer
 from ..vae import VAE
 from .schema import FORMAT, VERSION
@@ -36,6 +37,7 @@ class ModelFile:
     origin: str | None = None
     partial_epoch: PartialEpoch | None = None        # the epoch a save or stop cut short, if any
     discarded_epochs: list[PartialEpoch] = field(default_factory=list)   # cut short, then restarted
+    directions: DirectionSet = field(default_factory=DirectionSet)    # named attribute directions
 
     @property
     def epochs_trained(self) -> float:
@@ -87,9 +89,11 @@ class SavedState:
         return cls(TrainConfig(), [], 0, None, {}, None, [])
 
 
-def build_meta(model: VAE, state: SavedState, data, source: ModelFile | None) -> dict:
+def build_meta(model: VAE, state: SavedState, data, source: ModelFile | None,
+               directions: DirectionSet | None = None) -> dict:
     """The metadata object of a save.  The data set's name, classes, source and options come from
-    `data` (a Dataset) if given, else from the file the model was opened from."""
+    `data` (a Dataset) if given, else from the file the model was opened from; so do the
+    directions (`directions`, else the source's)."""
     def from_data(attr: str, fallback: str, default=None):
         if data is not None:
             return getattr(data, attr)
@@ -112,4 +116,6 @@ def build_meta(model: VAE, state: SavedState, data, source: ModelFile | None) ->
         # batches trained beyond the complete epochs: a save mid-epoch records them (the weights hold them)
         "partial_epoch": state.partial_epoch.to_dict() if state.partial_epoch is not None else None,
         "discarded_epochs": [p.to_dict() for p in state.discarded_epochs],
+        "directions": [d.to_dict() for d in (directions if directions is not None
+                                             else source.directions if source is not None else ())],
     }

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import TrainConfig
+from ..directions import DirectionSet
 from ..errors import ModelFileError
 from ..vae import VAE, param_count
 from . import npz_format, safetensors_format, torch_examples
@@ -139,4 +140,5 @@ def _model_file(model: VAE, meta: ModelMeta, optimizer: dict[str, np.ndarray], o
     check_forward(model)
     return ModelFile(model, meta.train, meta.history, meta.dataset_name, meta.model.image_shape, meta.class_names,
                      meta.epochs_done, meta.optimizer, optimizer or None, meta.rng_state, meta.dataset_source,
-                     meta.load_options, meta.setting_changes, origin, meta.partial_epoch, meta.discarded_epochs)
+                     meta.load_options, meta.setting_changes, origin, meta.partial_epoch, meta.discarded_epochs,
+                     meta.directions if meta.directions is not None else DirectionSet())

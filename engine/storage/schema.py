@@ -20,6 +20,8 @@ import numpy as np
 from ..config import OPTIMIZERS, TrainConfig, VAEConfig
 from ..errors import ConfigError, ModelFileError
 from ..training import EpochReport, PartialEpoch, SettingChange
+from ..directions import DirectionSet
+from .directions_meta import directions_from_meta
 
 FORMAT = "latent-lab-model"
 VERSION = 1
@@ -45,6 +47,7 @@ class ModelMeta:
     setting_changes: list[SettingChange]
     partial_epoch: PartialEpoch | None = None
     discarded_epochs: list[PartialEpoch] = field(default_factory=list)
+    directions: DirectionSet | None = None      # storage/directions_meta.py
 
 
 def invalid(field: str, why: str) -> ModelFileError:
@@ -99,7 +102,8 @@ def validate(meta: dict) -> ModelMeta:
     return ModelMeta(model, train, _history(meta.get("history", [])), epochs_done, optimizer,
                      _rng_state(meta.get("rng_state")), *ds, _setting_changes(meta.get("setting_changes", [])),
                      _partial_epoch(meta.get("partial_epoch"), "partial_epoch"),
-                     _partial_epochs(meta.get("discarded_epochs", [])))
+                     _partial_epochs(meta.get("discarded_epochs", [])),
+                     directions_from_meta(meta.get("directions"), model.latent_dim))
 
 
 # ------------------------------------------------------------------------- settings

@@ -16,14 +16,15 @@ FORMATS = (".npz", ".safetensors")
 
 
 def save_model(path: str | Path, model: VAE, trainer: Trainer | None = None,
-               dataset=None, source: ModelFile | None = None) -> Path:
+               dataset=None, source: ModelFile | None = None, directions=None) -> Path:
     """Write the model atomically to path: .npz or .safetensors by its extension.
 
     With a trainer, its config, history, optimizer state and RNG go into the file too, so the
     run can resume.  Without one, `source` (the ModelFile the model was opened from) supplies
     them, so re-saving an opened model loses nothing.  The data set's name and class names come
     from `dataset`, else the trainer's data, else the source.  Raises ModelFileError for another
-    extension, before writing anything.
+    extension, before writing anything.  directions: a DirectionSet to save with the model
+    (default: the source's, if any).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -31,7 +32,7 @@ def save_model(path: str | Path, model: VAE, trainer: Trainer | None = None,
         raise ModelFileError(f"{path}: a model file's name ends in .npz or .safetensors")
     state = SavedState.of(trainer, source)
     data = dataset or (trainer.data if trainer else None)
-    meta_json = json.dumps(build_meta(model, state, data, source)).encode("utf-8")
+    meta_json = json.dumps(build_meta(model, state, data, source, directions)).encode("utf-8")
     if suffix == ".npz":
         def write(f):
             npz_format.write(f, model.params, meta_json, state.optimizer_state)
