@@ -208,9 +208,8 @@ class Trainer:
         last = self.epochs_done + cfg.epochs
         x_batch = np.empty((B, x.shape[1]), model.dtype)
         # A conv model's step splits each batch across the threads, each on one BLAS thread, so
-        # its im2col copies run on every core too (backprop.SplitPass; measured in the README).
-        # The MLP's ~60 small calls per pass would hand the GIL back and forth: all BLAS threads.
-        split = self.threads if model.config.arch == "conv" and B >= 2 * self.threads else 1
+        # its im2col copies run on every core too (backprop.SplitPass; architecture.Family).
+        split = self.threads if model.family.splits_batches and B >= 2 * self.threads else 1
         raw = None if x.dtype == model.dtype else np.empty((B, x.shape[1]), x.dtype)
         for epoch in range(self.epochs_done + 1, last + 1):
             order = self.rng.permutation(n)
@@ -261,7 +260,7 @@ class Trainer:
     def _eval_threads(self) -> int:
         """Threads of a test pass: a conv model's rows split across them (as its training step
         does), the MLP's in BLAS."""
-        return self.threads if self.model.config.arch == "conv" else 1
+        return self.threads if self.model.family.splits_batches else 1
 
     def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(mu, logvar) of stored rows x with the weights now, on the threads a test pass uses
