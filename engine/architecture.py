@@ -17,18 +17,36 @@ its name implies: everything else asks `family(config.arch)` (or the VAE's `fami
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .errors import ConfigError
 from .image_shape import ImageShape
 from .layers import Activation, Conv2d, ConvTranspose2d, Dense, Layer, SplitChannels
 from .layers.geometry import ConvGeometry
 
-if TYPE_CHECKING:
-    from .config import VAEConfig
-
 Named = list[tuple[str, Layer]]
 HALVING = ConvGeometry(kernel=4, stride=2, padding=1)     # each convolution halves the sides
+
+
+class VAEConfig(Protocol):
+    """What building the layers reads of a config.VAEConfig (which validates its settings with
+    this module's families, so this module does not import it)."""
+
+    image_shape: tuple[int, ...]
+    hidden: tuple[int, ...]
+    latent_dim: int
+    activation: str
+    arch: str
+    channels: tuple[int, ...]
+
+    @property
+    def input_dim(self) -> int: ...
+
+    @property
+    def decoder_sizes(self) -> tuple[int, ...]: ...
+
+    @property
+    def learns_variance(self) -> bool: ...
 
 
 class Family:

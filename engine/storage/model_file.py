@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import TrainConfig
+from ..data.folder import load_folder
 from ..training import EpochReport, PartialEpoch, SettingChange, Trainer
 from ..vae import VAE
 from .schema import FORMAT, VERSION
@@ -47,7 +48,6 @@ class ModelFile:
     def folder_options(self) -> dict:
         """load_folder keyword arguments that reproduce the recorded data set (options this
         version's loader does not take are left out)."""
-        from .. import load_folder
         accepted = inspect.signature(load_folder).parameters
         opts = {k: v for k, v in self.dataset_options.items() if k in accepted}
         if "image_size" in opts:
