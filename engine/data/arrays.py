@@ -133,7 +133,7 @@ class ArrayFile:
             raise DataError(f"{self.path.name}: cannot read ({exc})") from None
 
 
-def _image_geometry(shape: tuple[int, ...]) -> tuple[int, ImageShape] | None:
+def image_geometry(shape: tuple[int, ...]) -> tuple[int, ImageShape] | None:
     """(images, their ImageShape) an array of this shape holds, from its header alone; None
     when it is no image layout (_images then says why)."""
     if len(shape) == 4 and shape[-1] in (1, 3, 4):
@@ -152,7 +152,7 @@ def _check_size(members: list[tuple[ArrayFile, str]], name: str) -> None:
     need, images = 0, 0
     for arrays, key in members:
         shape, dtype = arrays.headers[key]
-        geometry = _image_geometry(shape)
+        geometry = image_geometry(shape)
         if geometry is None:
             continue
         n, image = geometry
