@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import compare_torch as ct  # noqa: E402  (its child runner and /proc/stat bookkeeping)
+import compare_torch_runs as ct  # noqa: E402  (its child runner and /proc/stat bookkeeping)
 
 PYTORCH_IDLE_SECONDS = 28.0     # the figure for PyTorch on an idle machine
 SPEED_TARGET = 0.8
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     for impl, rs in runs.items():
         for r in rs:
             print(f"- {impl}, round {r.round}, seed {r.seed}: exit {r.returncode}, {r.wall_seconds:.1f} s wall, "
-                  f"peak RSS {r.max_rss_kib / 1024:.0f} MB, other processes {ct._fmt(r.foreign_cpu_cores, 2)}")
+                  f"peak RSS {r.max_rss_kib / 1024:.0f} MB, other processes {ct.fmt(r.foreign_cpu_cores, 2)}")
     return 0 if all(r.ok for rs in runs.values() for r in rs) else 1
 
 
