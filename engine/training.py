@@ -11,7 +11,7 @@ import math
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
-from typing import Iterator
+from typing import Any, Iterator, Protocol
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -98,6 +98,22 @@ class PartialEpoch:
         return asdict(self)
 
 
+class SavedRun(Protocol):
+    """What Trainer.resume reads of a saved run: storage.ModelFile is one (storage imports this
+    module, so this module names it only by what it needs)."""
+
+    model: VAE
+    train_config: TrainConfig
+    history: list[EpochReport]
+    epochs_done: int
+    setting_changes: list[SettingChange]
+    partial_epoch: PartialEpoch | None
+    discarded_epochs: list[PartialEpoch]
+    optimizer_name: str | None
+    optimizer_state: dict[str, np.ndarray] | None
+    rng_state: dict[str, Any] | None
+
+
 class Trainer:
     """Trains a VAE on a Dataset; keeps the optimizer, RNG and loss history needed to resume.
 
@@ -133,7 +149,8 @@ class Trainer:
         self.test_posterior: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
-    def resume(cls, saved, data: Dataset, epochs: int | None = None, threads: int | None = None) -> "Trainer":
+    def resume(cls, saved: SavedRun, data: Dataset, epochs: int | None = None,
+               threads: int | None = None) -> "Trainer":
         """Continue a saved run (a storage.ModelFile): same optimizer state, RNG stream and history."""
         cfg = saved.train_config
         if epochs is not None:

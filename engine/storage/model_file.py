@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import TrainConfig
+from ..data import Dataset
 from ..data.folder import load_folder
 from ..training import EpochReport, PartialEpoch, SettingChange, Trainer
 from ..vae import VAE
@@ -87,7 +88,7 @@ class SavedState:
         return cls(TrainConfig(), [], 0, None, {}, None, [])
 
 
-def build_meta(model: VAE, state: SavedState, data, source: ModelFile | None) -> dict:
+def build_meta(model: VAE, state: SavedState, data: Dataset | None, source: ModelFile | None) -> dict:
     """The metadata object of a save.  The data set's name, classes, source and options come from
     `data` (a Dataset) if given, else from the file the model was opened from."""
     def from_data(attr: str, fallback: str, default=None):
