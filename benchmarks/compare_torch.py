@@ -49,14 +49,13 @@ import shlex
 import statistics
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from compare_torch_runs import (DEFAULT_TORCH_PYTHON, REPO_ROOT, RunResult, fmt, machine_line,  # noqa: E402
-                                run_child)
+from compare_torch_runs import DEFAULT_TORCH_PYTHON, REPO_ROOT, RunResult, fmt, machine_line, run_child  # noqa: E402
 
 REFERENCE_SCRIPT = REPO_ROOT / "benchmarks" / "torch_reference_vae.py"
 

@@ -37,9 +37,10 @@ SPEED_TARGET = 0.8
 
 def gemm_budget(channels: tuple[int, ...], hidden: int, latent: int, images: int, threads: int):
     """(GFLOP of matrix products per epoch, GEMM peak GFLOP/s) for our conv VAE."""
-    from bench_engine import gemm_peak          # imports the engine first (OpenBLAS settings)
-    from engine import VAE, VAEConfig
+    from bench_engine import gemm_peak  # imports the engine first (OpenBLAS settings)
     from threadpoolctl import threadpool_limits
+
+    from engine import VAE, VAEConfig
 
     model = VAE(VAEConfig(arch="conv", channels=channels, hidden=(hidden,), latent_dim=latent))
     flops = 0

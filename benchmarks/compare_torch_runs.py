@@ -152,9 +152,8 @@ def blas_kernel() -> str:
     own kernels are unaffected, so a comparison must say which kernel it ran.
     """
     try:
-        from threadpoolctl import threadpool_info
-
         import numpy  # noqa: F401  (loads OpenBLAS, under this process's environment)
+        from threadpoolctl import threadpool_info
         arch = next((i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"), None)
     except ImportError:
         return "OpenBLAS kernel unknown"

@@ -75,7 +75,7 @@ class VAEConfig:
         return {**asdict(self), "image_shape": list(self.image_shape)}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "VAEConfig":
+    def from_dict(cls, d: dict[str, Any]) -> VAEConfig:
         return cls(**_known(cls, d))
 
 
@@ -113,7 +113,7 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         return cls(**_known(cls, d))
 
 

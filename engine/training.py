@@ -10,8 +10,9 @@ import contextlib
 import math
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -131,7 +132,8 @@ class Trainer:
                               f"{data.image_shape}")
         self.model, self.data, self.config = model, data, config
         # the data stay as stored: batches and test chunks are converted as they are used (run, evaluate)
-        check_memory(training_bytes(model.n_params, model.config.input_dim, [layer.floats_per_image for layer in model.layers if layer.n_params],
+        weighted = [layer.floats_per_image for layer in model.layers if layer.n_params]
+        check_memory(training_bytes(model.n_params, model.config.input_dim, weighted,
                                     max(config.batch_size, EVAL_CHUNK), 0), "training this model", ConfigError)
         self.threads = threads or default_workers()
         self.optimizer = make_optimizer(config.optimizer, model.params, model.grads, config.lr, self.threads)
@@ -150,7 +152,7 @@ class Trainer:
 
     @classmethod
     def resume(cls, saved: SavedRun, data: Dataset, epochs: int | None = None,
-               threads: int | None = None) -> "Trainer":
+               threads: int | None = None) -> Trainer:
         """Continue a saved run (a storage.ModelFile): same optimizer state, RNG stream and history."""
         cfg = saved.train_config
         if epochs is not None:

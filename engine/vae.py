@@ -25,7 +25,6 @@ from .layers import Layer
 from .limits import check_memory
 from .parallel import run_parts, split_ranges
 
-
 INFERENCE_FLOATS = 2 ** 24     # 64 MB of float32 per array while encoding or decoding in chunks
 INFER_ROWS = 256               # a conv model encodes and decodes this many rows at a time (_forward)
 
@@ -78,7 +77,7 @@ class VAE:
     def n_params(self) -> int:
         return self.params.size
 
-    def copy(self) -> "VAE":
+    def copy(self) -> VAE:
         """An independent model with the same weights (e.g. a snapshot to explore while training)."""
         twin = VAE.__new__(VAE)
         twin.__dict__.update(self.__dict__)

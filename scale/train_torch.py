@@ -23,12 +23,11 @@ import sys
 import time
 from pathlib import Path
 
+import data_io
+import model_file
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
-
-import data_io
-import model_file
 from torch_model import ACTIVATIONS, FAMILIES, TorchVAE, family_fields, family_problem
 
 EVAL_CHUNK = 2000
@@ -61,7 +60,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(family_problem(a.arch, a.channels))
     problems = [(not a.hidden or min(a.hidden) < 1, "--hidden needs positive sizes"),
                 (a.latent < 1, "--latent must be at least 1"), (a.epochs < 1, "--epochs must be at least 1"),
-                (a.batch < 1, "--batch must be at least 1"), (not (math.isfinite(a.lr) and a.lr > 0), "--lr must be positive"),
+                (a.batch < 1, "--batch must be at least 1"),
+                (not (math.isfinite(a.lr) and a.lr > 0), "--lr must be positive"),
                 (not (math.isfinite(a.beta) and a.beta >= 0), "--beta must be non-negative"),
                 (a.limit is not None and a.limit < 1, "--limit must be at least 1"),
                 (a.variance is not None and not a.variance >= 1e-4, "--variance must be at least 1e-4"),

@@ -9,11 +9,11 @@ import sys
 
 import numpy as np
 import pytest
+from test_folder import flat_image, load, png_bytes, save
 
 from engine.data.folder import FolderLoad
 from engine.data.splits import split_indices
 from engine.errors import DataError
-from test_folder import flat_image, load, png_bytes, save
 
 
 @pytest.fixture(autouse=True)

@@ -8,12 +8,12 @@ import gzip
 
 import numpy as np
 import pytest
+from test_folder import all_x, all_y, flat_image, save
 
 from engine.data import load_dataset, load_dataset_with_report
 from engine.data.folder import load_folder
 from engine.data.scan import scan_folder
 from engine.errors import DataError
-from test_folder import all_x, all_y, flat_image, save
 
 
 @pytest.fixture(autouse=True)

@@ -8,11 +8,11 @@ import os
 
 import numpy as np
 import pytest
+from test_folder import flat_image, listing, load, png_bytes, save
 
 from engine.data import workers as workers_mod
 from engine.data.folder import LoadCancelled
 from engine.errors import EngineError
-from test_folder import flat_image, listing, load, png_bytes, save
 
 
 @pytest.fixture(autouse=True)

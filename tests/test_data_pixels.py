@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-
 from test_folder import all_x, flat_image, load, px, save
 
 

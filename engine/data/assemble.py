@@ -5,11 +5,11 @@ import time
 
 import numpy as np
 
+from ..image_shape import ImageShape
 from .dataset import Dataset, invert_rows
 from .folder_report import FolderLoad
 from .scan import FolderScan
 from .splits import split_indices
-from ..image_shape import ImageShape
 
 
 def assemble(scan: FolderScan, images: np.ndarray, stats: np.ndarray, index: np.ndarray,

@@ -14,11 +14,13 @@ folder_report.py holds the report and the errors; this module runs them in order
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+from ..errors import ConfigError, DataError
+from ..limits import MAX_SIDE
 from . import decode
 from .arrays import load_arrays
 from .assemble import assemble
@@ -28,8 +30,6 @@ from .folder_report import FolderLoad, LoadCancelled, check_count
 from .idx import load_idx_folder
 from .scan import ScanCancelled, scan_folder
 from .workers import decode_all
-from ..errors import ConfigError, DataError
-from ..limits import MAX_SIDE
 
 NAMED_COLOURS = {"white": (255, 255, 255), "black": (0, 0, 0)}
 # decode.py's skip reasons that may not hold next time: such a load is not cached

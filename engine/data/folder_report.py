@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import DataError, EngineError
 from .dataset import Dataset
 from .scan import FolderScan
-from ..errors import DataError, EngineError
 
 
 class LoadCancelled(EngineError):

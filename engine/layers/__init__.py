@@ -3,8 +3,8 @@
 Each module below defines one layer kind and registers it (`@register`) in REGISTRY, by its
 `kind`: a new kind is a new file and one import line here (docs/architecture.md).
 """
-from .base import REGISTRY, Layer, register
 from .activation import Activation
+from .base import REGISTRY, Layer, register
 from .conv2d import Conv2d
 from .conv_transpose2d import ConvTranspose2d
 from .dense import Dense

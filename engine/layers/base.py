@@ -73,7 +73,7 @@ class Layer:
         raise NotImplementedError
 
     @classmethod
-    def examples(cls) -> list["Layer"]:
+    def examples(cls) -> list[Layer]:
         """Small instances covering this kind's code paths, for the finite-difference checks."""
         raise NotImplementedError(f"layer kind {cls.kind!r} gives no examples to check its gradients on")
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Layer, column_sums, init_uniform, register
 from . import subpixel
+from .base import Layer, column_sums, init_uniform, register
 from .geometry import ConvGeometry
 from .im2col import patch_matrix, scatter_planes
 

@@ -6,8 +6,8 @@ its transpose maps H back to (H - 1) s - 2p + k (for k 4, s 2, p 1: H/2 and 2H).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 

@@ -22,7 +22,6 @@ import numpy as np
 from .geometry import ConvGeometry
 from .im2col import patches
 
-
 # With few output channels the scatter (im2col.scatter_planes) is cheap and the gather's im2col
 # (m*m*F values per input pixel) is not.  ConvTranspose2d forward, 14x14x32 -> 28x28xC, batch 64,
 # one thread, scatter / gather: 0.90 / 2.89 ms for 1 channel, 2.66 / 5.20 for 3, 4.97 / 4.85 for
@@ -48,7 +47,7 @@ class SubpixelBuffers:
 
     @classmethod
     def make(cls, n: int, in_shape: tuple[int, int, int], out_channels: int, geometry: ConvGeometry,
-             dtype: np.dtype, bias: bool = False) -> "SubpixelBuffers":
+             dtype: np.dtype, bias: bool = False) -> SubpixelBuffers:
         h, w, f = in_shape
         stride = geometry.stride
         m = geometry.kernel // stride

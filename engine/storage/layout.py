@@ -17,15 +17,14 @@ kind says what its tensors are called (Layer.tensor_names) and how they map to i
 from __future__ import annotations
 
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
-from .. import architecture
-from ..config import VAEConfig
-from .. import limits
-from ..errors import ModelFileError
+from .. import architecture, limits
 from ..architecture import param_count
+from ..config import VAEConfig
+from ..errors import ModelFileError
 from ..layers import Layer
 
 # bytes a model needs in memory per weight while it trains: params, grads, Adam's m, w, scratch

@@ -75,7 +75,7 @@ class SavedState:
     discarded_epochs: list[PartialEpoch] = field(default_factory=list)
 
     @classmethod
-    def of(cls, trainer: Trainer | None, source: ModelFile | None) -> "SavedState":
+    def of(cls, trainer: Trainer | None, source: ModelFile | None) -> SavedState:
         """From a trainer (a run that can resume), else from the file the model was opened from."""
         if trainer is not None:
             return cls(trainer.config, trainer.history, trainer.epochs_done, trainer.optimizer.name,
