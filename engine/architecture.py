@@ -53,6 +53,7 @@ class Family:
     """What an architecture family's name implies: its defaults, its checks, its layers."""
 
     name: str = ""
+    uses_channels: bool = False                  # whether config.channels means anything to it
     default_channels: tuple[int, ...] = ()
     # Whether a training step splits each batch across the threads (each on one BLAS thread), and
     # a test pass its rows, so element-wise work (im2col copies) runs on every core too.  The
@@ -64,6 +65,8 @@ class Family:
 
     def check(self, channels: tuple[int, ...], image_shape: tuple[int, ...]) -> None:
         """ConfigError, in one sentence, if these settings do not make a model of this family."""
+        if channels and not self.uses_channels:
+            raise ConfigError("conv channels apply only to the conv architecture (--arch conv)")
 
     def build(self, config: VAEConfig) -> tuple[Named, Named]:
         """(encoder, decoder) as (name, layer) pairs, unbound."""
@@ -88,10 +91,6 @@ def _dense_core(config: VAEConfig, flat: int) -> tuple[Named, Named]:
 class MLP(Family):
     name = "mlp"
 
-    def check(self, channels: tuple[int, ...], image_shape: tuple[int, ...]) -> None:
-        if channels:
-            raise ConfigError("conv channels apply only to the conv architecture (--arch conv)")
-
     def build(self, config: VAEConfig) -> tuple[Named, Named]:
         out_factor = 2 if config.learns_variance else 1
         encoder, decoder = _dense_core(config, config.input_dim)
@@ -102,7 +101,7 @@ class MLP(Family):
 class Conv(Family):
     name = "conv"
     default_channels = (32, 64)
-    splits_batches = infers_in_chunks = True
+    uses_channels = splits_batches = infers_in_chunks = True
 
     def check(self, channels: tuple[int, ...], image_shape: tuple[int, ...]) -> None:
         if not channels or any(c < 1 for c in channels):
