@@ -334,7 +334,9 @@ def _array_shape(path: Path) -> tuple[int, int] | None:
         return None
     key = next((k for k in ("x_train", "x", "images", "arr") if k in headers), next(iter(headers), None))
     geometry = None if key is None else image_geometry(headers[key][0])
-    return None if geometry is None else (geometry[1].height, geometry[1].width)
+    if geometry is None or min(geometry[1].height, geometry[1].width) < 1:
+        return None
+    return geometry[1].height, geometry[1].width
 
 
 def _idx_shape(path: Path) -> tuple[int, int] | None:
