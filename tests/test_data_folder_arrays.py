@@ -97,3 +97,13 @@ def test_a_data_set_is_named_by_its_folder_with_generic_parents_kept(tmp_path):
     assert folder_name(tmp_path / "frey_faces") == "frey_faces"
     assert folder_name(tmp_path / "frey_faces" / "faces.npy") == "faces"
     assert folder_name("/data/caltech/images/train") == "caltech/images/train"
+
+
+def test_the_scan_reads_an_array_files_image_size_from_its_headers(tmp_path):
+    np.savez(tmp_path / "split.npz", y_train=np.zeros(3), x_train=np.zeros((3, 6, 7), np.uint8),
+             x_test=np.zeros((1, 6, 7), np.uint8))
+    assert scan_folder(tmp_path / "split.npz").most_common_size == (6, 7)
+    np.save(tmp_path / "flat.npy", np.zeros((2, 16), np.uint8))          # flat rows of a square
+    assert scan_folder(tmp_path / "flat.npy").most_common_size == (4, 4)
+    (tmp_path / "broken.npy").write_bytes(b"\x93NUMPY garbage")          # the loader says why, later
+    assert scan_folder(tmp_path / "broken.npy").most_common_size is None
