@@ -44,13 +44,13 @@ def scatter_forward(layer: ConvTranspose2d, x: np.ndarray, out: np.ndarray) -> N
     h, w, c = layer.in_shape
     planes = np.matmul(layer.params[0].T, x.reshape(-1, c).T)
     out[...] = layer.params[1]
-    scatter_planes(planes, out, 4, 2, 1, (h, w))
+    scatter_planes(planes, out, layer.geometry, (h, w))
 
 
 def gather_forward(layer: ConvTranspose2d, x: np.ndarray, buffers, out: np.ndarray) -> None:
     h, w, c = layer.in_shape
     K = layer.params[0].reshape(c, 4, 4, -1).transpose(1, 2, 3, 0)
-    subpixel.transposed_conv(x.reshape(len(x), h, w, c), K, 2, 1, out, buffers, layer.params[1])
+    subpixel.transposed_conv(x.reshape(len(x), h, w, c), K, layer.geometry, out, buffers, layer.params[1])
 
 
 def main() -> None:
@@ -66,7 +66,7 @@ def main() -> None:
     single, split = TrainingPass(model, model.grads), SplitPass(model, a.threads)
     deconvs = [layer for layer in model.decoder if isinstance(layer, ConvTranspose2d)]
     inputs = [rng.random((128, d.in_size), dtype=np.float32) for d in deconvs]
-    buffers = [subpixel.SubpixelBuffers.make(128, d.in_shape, d.out_shape[2], 4, 2, np.float32, bias=True)
+    buffers = [subpixel.SubpixelBuffers.make(128, d.in_shape, d.out_shape[2], d.geometry, np.float32, bias=True)
                for d in deconvs]
     outs = [np.empty((128, *d.out_shape), np.float32) for d in deconvs]
     times: dict[str, list[float]] = {}

@@ -45,21 +45,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shlex
 import statistics
 import subprocess
 import sys
-import threading
-import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Sequence
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from compare_torch_runs import DEFAULT_TORCH_PYTHON, REPO_ROOT, RunResult, fmt, machine_line, run_child  # noqa: E402
+
 REFERENCE_SCRIPT = REPO_ROOT / "benchmarks" / "torch_reference_vae.py"
-DEFAULT_TORCH_PYTHON = "/work/torch-venv/bin/python"
 
 # What the issue quotes for the pytorch/examples VAE on a 2-core machine, 2 threads
 # (PyTorch 2.13 CPU): test loss after epochs 1 / 5 / 10, and seconds per epoch.
@@ -76,28 +74,6 @@ IMPLS = ("ours", "torch")
 LABELS = {"ours": "ours (NumPy engine)", "torch": "PyTorch CPU reference"}
 
 
-@dataclass
-class RunResult:
-    """One child process: one implementation, one latent size, one round."""
-
-    impl: str
-    latent: int
-    round: int
-    seed: int
-    command: list[str]
-    returncode: int
-    wall_seconds: float
-    max_rss_kib: int
-    load_before: float
-    foreign_cpu_cores: float | None
-    epochs: list[dict[str, Any]] = field(default_factory=list)
-    stderr_tail: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0 and bool(self.epochs)
-
-
 def ours_command(latent: int, epochs: int, seed: int, threads: int, extra: Sequence[str]) -> list[str]:
     return [
         sys.executable, "-m", "engine", "train", "--data", "mnist", "--hidden", "400",
@@ -112,92 +88,6 @@ def torch_command(torch_python: str, latent: int, epochs: int, seed: int, thread
         torch_python, str(REFERENCE_SCRIPT.relative_to(REPO_ROOT)), "--latent", str(latent),
         "--hidden", "400", "--epochs", str(epochs), "--seed", str(seed), "--threads", str(threads),
     ]
-
-
-def parse_epoch_line(line: str) -> dict[str, Any] | None:
-    """An epoch record from one line of a child's stdout, or None for any other line."""
-    line = line.strip()
-    if not line.startswith("{"):
-        return None
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(obj, dict):
-        return None
-    if not all(k in obj for k in ("epoch", "test_loss", "epoch_seconds")):
-        return None
-    return obj
-
-
-def busy_cpu_seconds() -> float | None:
-    """CPU seconds the whole machine has spent busy since boot (Linux /proc/stat), or None."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()
-    except (OSError, IndexError):
-        return None
-    if fields[0] != "cpu":
-        return None
-    # user nice system idle iowait irq softirq steal ...: everything but idle and iowait is busy
-    ticks = [int(v) for v in fields[1:9]]
-    busy = sum(ticks) - ticks[3] - ticks[4]
-    return busy / os.sysconf("SC_CLK_TCK")
-
-
-def run_child(impl: str, latent: int, rnd: int, seed: int, command: list[str]) -> RunResult:
-    """Run one benchmark child to completion; epoch records are echoed to stderr as they come."""
-    load_before = os.getloadavg()[0]
-    tag = f"[{impl} latent={latent} round={rnd + 1}]"
-    print(f"{tag} $ {shlex.join(command)}", file=sys.stderr, flush=True)
-    busy_before = busy_cpu_seconds()
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, bufsize=1,
-    )
-    stderr_chunks: list[str] = []
-    reader = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read()), daemon=True)
-    reader.start()
-    epochs: list[dict[str, Any]] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        record = parse_epoch_line(line)
-        if record is None:
-            continue
-        epochs.append(record)
-        print(
-            f"{tag} epoch {record['epoch']}: {record['epoch_seconds']:.2f} s, "
-            f"test loss {record['test_loss']:.2f}",
-            file=sys.stderr, flush=True,
-        )
-    reader.join()
-    proc.stdout.close()
-    if proc.stderr is not None:
-        proc.stderr.close()
-    # os.wait4 instead of proc.wait(): it also returns the child's rusage (ru_maxrss in KiB).
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - start
-    busy_after = busy_cpu_seconds()
-    foreign = None
-    if busy_before is not None and busy_after is not None and wall > 0:
-        # CPU time other processes used while this child ran, in cores: how contended the timing was.
-        child_cpu = usage.ru_utime + usage.ru_stime
-        foreign = max(0.0, (busy_after - busy_before - child_cpu) / wall)
-    stderr_text = "".join(stderr_chunks)
-    result = RunResult(
-        impl=impl, latent=latent, round=rnd + 1, seed=seed, command=command,
-        returncode=proc.returncode, wall_seconds=wall, max_rss_kib=usage.ru_maxrss,
-        load_before=load_before, foreign_cpu_cores=foreign, epochs=epochs, stderr_tail=stderr_text[-2000:],
-    )
-    if not result.ok:
-        print(f"{tag} FAILED (exit {proc.returncode}, {len(epochs)} epoch records)", file=sys.stderr)
-        print(stderr_text[-2000:], file=sys.stderr, flush=True)
-    return result
-
-
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 def _loss_after(runs: list[RunResult], epoch: int) -> float | None:
@@ -221,37 +111,6 @@ def _ratio(a: float | None, b: float | None) -> str:
 
 def _diff(a: float | None, b: float | None) -> str:
     return "n/a" if a is None or b is None else f"{a - b:+.2f}"
-
-
-def machine_line(threads: int) -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} logical CPUs, {threads} threads, Python {platform.python_version()}, "
-            f"{blas_kernel()}")
-
-
-def blas_kernel() -> str:
-    """The OpenBLAS kernel NumPy runs here, and the variable that chose it if one did.
-
-    Some machines set OPENBLAS_CORETYPE (e.g. Haswell, AVX2, on an AVX-512 EPYC) for older
-    OpenBLAS builds; current NumPy then runs its products at about half speed while PyTorch's
-    own kernels are unaffected, so a comparison must say which kernel it ran.
-    """
-    try:
-        from threadpoolctl import threadpool_info
-
-        import numpy  # noqa: F401  (loads OpenBLAS, under this process's environment)
-        arch = next((i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"), None)
-    except ImportError:
-        return "OpenBLAS kernel unknown"
-    forced = os.environ.get("OPENBLAS_CORETYPE")
-    return f"OpenBLAS kernel {arch}" + (f" (forced by OPENBLAS_CORETYPE={forced})" if forced else "")
 
 
 def summary_markdown(results: list[RunResult], latents: Sequence[int], epochs: int,
@@ -281,22 +140,22 @@ def summary_markdown(results: list[RunResult], latents: Sequence[int], epochs: i
         lines.append("|---|---|---|---|---|")
         med = {impl: _seconds(by_impl[impl]) for impl in IMPLS}
         first = {impl: _seconds(by_impl[impl], only_epoch=1) for impl in IMPLS}
-        lines.append(f"| s/epoch, median | {_fmt(med['ours'], 2)} | {_fmt(med['torch'], 2)} | "
+        lines.append(f"| s/epoch, median | {fmt(med['ours'], 2)} | {fmt(med['torch'], 2)} | "
                      f"{_ratio(med['ours'], med['torch'])} (target <= {ISSUE_SPEED_TARGET}) | "
                      f"{ISSUE_SECONDS_PER_EPOCH} |")
         low = {impl: _seconds(by_impl[impl], use_min=True) for impl in IMPLS}
-        lines.append(f"| s/epoch, min | {_fmt(low['ours'], 2)} | {_fmt(low['torch'], 2)} | "
+        lines.append(f"| s/epoch, min | {fmt(low['ours'], 2)} | {fmt(low['torch'], 2)} | "
                      f"{_ratio(low['ours'], low['torch'])} | |")
-        lines.append(f"| s/epoch, epoch 1 | {_fmt(first['ours'], 2)} | {_fmt(first['torch'], 2)} | "
+        lines.append(f"| s/epoch, epoch 1 | {fmt(first['ours'], 2)} | {fmt(first['torch'], 2)} | "
                      f"{_ratio(first['ours'], first['torch'])} | |")
         for ep in checkpoints:
             loss = {impl: _loss_after(by_impl[impl], ep) for impl in IMPLS}
             tol = f" (target within {ISSUE_TOLERANCE[latent]} of issue)" if ep == 10 and latent in ISSUE_TOLERANCE else ""
-            lines.append(f"| test loss after epoch {ep} | {_fmt(loss['ours'])} | {_fmt(loss['torch'])} | "
-                         f"{_diff(loss['ours'], loss['torch'])}{tol} | {_fmt(issue.get(ep))} |")
+            lines.append(f"| test loss after epoch {ep} | {fmt(loss['ours'])} | {fmt(loss['torch'])} | "
+                         f"{_diff(loss['ours'], loss['torch'])}{tol} | {fmt(issue.get(ep))} |")
         rss = {impl: (max(r.max_rss_kib for r in by_impl[impl]) / 1024 if by_impl[impl] else None)
                for impl in IMPLS}
-        lines.append(f"| peak RSS, MB | {_fmt(rss['ours'], 0)} | {_fmt(rss['torch'], 0)} | "
+        lines.append(f"| peak RSS, MB | {fmt(rss['ours'], 0)} | {fmt(rss['torch'], 0)} | "
                      f"{_ratio(rss['ours'], rss['torch'])} | |")
     lines.append("")
     lines.append("Runs (CPU used by other processes meanwhile, in cores):")
@@ -304,7 +163,7 @@ def summary_markdown(results: list[RunResult], latents: Sequence[int], epochs: i
     for r in results:
         lines.append(f"- {r.impl}, latent {r.latent}, round {r.round}, seed {r.seed}: exit {r.returncode}, "
                      f"{r.wall_seconds:.1f} s wall, peak RSS {r.max_rss_kib / 1024:.0f} MB, "
-                     f"other processes {_fmt(r.foreign_cpu_cores, 2)}")
+                     f"other processes {fmt(r.foreign_cpu_cores, 2)}")
     failed = [r for r in results if not r.ok]
     if failed:
         lines.append("")

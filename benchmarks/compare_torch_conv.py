@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import compare_torch as ct  # noqa: E402  (its child runner and /proc/stat bookkeeping)
+import compare_torch_runs as ct  # noqa: E402  (its child runner and /proc/stat bookkeeping)
 
 PYTORCH_IDLE_SECONDS = 28.0     # the issue's figure for PyTorch on an idle machine
 SPEED_TARGET = 0.8
@@ -37,9 +37,10 @@ SPEED_TARGET = 0.8
 
 def gemm_budget(channels: tuple[int, ...], hidden: int, latent: int, images: int, threads: int):
     """(GFLOP of matrix products per epoch, GEMM peak GFLOP/s) for our conv VAE."""
-    from bench_engine import gemm_peak          # imports the engine first (OpenBLAS settings)
-    from engine import VAE, VAEConfig
+    from bench_engine import gemm_peak  # imports the engine first (OpenBLAS settings)
     from threadpoolctl import threadpool_limits
+
+    from engine import VAE, VAEConfig
 
     model = VAE(VAEConfig(arch="conv", channels=channels, hidden=(hidden,), latent_dim=latent))
     flops = 0
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     for impl, rs in runs.items():
         for r in rs:
             print(f"- {impl}, round {r.round}, seed {r.seed}: exit {r.returncode}, {r.wall_seconds:.1f} s wall, "
-                  f"peak RSS {r.max_rss_kib / 1024:.0f} MB, other processes {ct._fmt(r.foreign_cpu_cores, 2)}")
+                  f"peak RSS {r.max_rss_kib / 1024:.0f} MB, other processes {ct.fmt(r.foreign_cpu_cores, 2)}")
     return 0 if all(r.ok for rs in runs.values() for r in rs) else 1
 
 

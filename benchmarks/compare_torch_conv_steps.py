@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import compare_torch as ct  # noqa: E402  (machine line, /proc/stat bookkeeping, torch interpreter)
+import compare_torch_runs as ct  # noqa: E402  (machine line, /proc/stat bookkeeping, torch interpreter)
 from compare_torch_conv import SPEED_TARGET  # noqa: E402
 
 WARMUP_STEPS = 10

@@ -18,19 +18,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine import VAE, BatchReport, TrainConfig, Trainer, VAEConfig, load_mnist  # noqa: E402
+from engine.architecture import family  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--arch", default="conv")
-    p.add_argument("--channels", default="32,64")
+    p.add_argument("--channels", default=None, help="conv channels, e.g. 32,64 (default: the family's)")
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--latent", type=int, default=2)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args(argv)
-    channels = tuple(int(c) for c in a.channels.split(",")) if a.arch == "conv" else ()
+    channels = tuple(int(c) for c in a.channels.split(",")) if a.channels else family(a.arch).default_channels
     model = VAE(VAEConfig(hidden=(a.hidden,), latent_dim=a.latent, arch=a.arch, channels=channels), seed=a.seed)
     trainer = Trainer(model, load_mnist(), TrainConfig(epochs=10_000, batch_size=a.batch, seed=a.seed),
                       threads=a.threads)

@@ -12,6 +12,7 @@ import os
 # anything imports NumPy; a user's own value wins.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "17")
 
+from .architecture import FAMILIES as ARCHITECTURES  # name -> architecture.Family: defaults, what channels mean
 from .config import TrainConfig, VAEConfig
 from .data import (Dataset, FolderLoad, FolderScan, LoadCancelled, TooFewImages, folder_name, load_dataset,
                    load_dataset_with_report, load_folder, load_idx_dataset, load_idx_folder, load_mnist, read_idx,
@@ -31,6 +32,7 @@ from .traversal import Traversal, posterior_values, prior_values, traverse
 from .vae import VAE
 
 __all__ = [
+    "ARCHITECTURES",
     "VAE", "VAEConfig", "TrainConfig", "Trainer", "BatchReport", "EpochReport", "SettingChange", "PartialEpoch", "ImageShape",
     "Dataset", "load_dataset", "load_dataset_with_report", "load_mnist", "load_idx_dataset", "load_idx_folder", "read_idx",
     "FolderLoad", "FolderScan", "folder_name", "load_folder", "scan_folder", "LoadCancelled", "TooFewImages", "ScanCancelled",

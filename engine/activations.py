@@ -10,6 +10,7 @@ import numpy as np
 from .constants import cached_full
 
 LEAKY_SLOPE = 0.01
+NAMES = ("relu", "leaky_relu", "tanh", "sigmoid", "softplus")
 
 
 def sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

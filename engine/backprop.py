@@ -2,28 +2,45 @@
 
 Read top-down: encoder -> reparameterisation -> decoder -> loss, then the same way back.  A
 `TrainingPass` reads the model's weights and writes one gradient vector; its `Workspace` holds
-every buffer of a batch size, so the hot loop allocates nothing.
+every buffer of a batch size, so the hot loop allocates nothing.  It knows the model only as a
+`Model` (below): the VAE (engine/vae.py) is one, and this module does not import it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
 from . import losses, network
+from .config import VAEConfig
+from .layers import Layer
 from .parallel import run_parts, split_ranges
 
-if TYPE_CHECKING:
-    from .vae import VAE
+
+class Model(Protocol):
+    """What a training pass needs of a model: its settings, its layers, its loss."""
+
+    config: VAEConfig
+    dtype: np.dtype
+    grads: np.ndarray         # the model's own gradient vector (the first part of a split writes it)
+
+    def build_layers(self, grads: np.ndarray) -> tuple[list[Layer], list[Layer]]:
+        """New (encoder, decoder) layers viewing the model's weights, writing gradients into grads."""
+        ...
+
+    def recon_nll_total(self, out: np.ndarray, x: np.ndarray, grad: np.ndarray, scale: float,
+                        work: losses.BernoulliScratch | None) -> float:
+        """-log p(x|z) summed over a batch, its gradient at `out` times scale written into grad."""
+        ...
 
 
 @dataclass
 class Workspace:
     """Buffers of one batch size: the layers' caches and the latent and loss arrays."""
 
-    encoder: list                 # one cache per encoder layer
-    decoder: list                 # one cache per decoder layer
+    encoder: list[Any]            # one cache per encoder layer
+    decoder: list[Any]            # one cache per decoder layer
     std: np.ndarray               # (n, L) exp(0.5 logvar)
     z: np.ndarray                 # (n, L)
     dstats: np.ndarray            # (n, 2L) gradient at [mu | logvar]
@@ -34,7 +51,7 @@ class Workspace:
 class TrainingPass:
     """Forward/backward of `model` writing scale * gradients into `grads` (shaped like model.params)."""
 
-    def __init__(self, model: VAE, grads: np.ndarray) -> None:
+    def __init__(self, model: Model, grads: np.ndarray) -> None:
         self.model, self.grads = model, grads
         self.encoder, self.decoder = model.build_layers(grads)
         self._workspaces: dict[int, Workspace] = {}
@@ -96,7 +113,7 @@ class SplitPass:
     releasing the GIL in its loops.
     """
 
-    def __init__(self, model: VAE, parts: int) -> None:
+    def __init__(self, model: Model, parts: int) -> None:
         self.model = model
         self.passes = [TrainingPass(model, model.grads)] + [
             TrainingPass(model, np.zeros_like(model.grads)) for _ in range(parts - 1)]
@@ -108,7 +125,7 @@ class SplitPass:
         """As TrainingPass.step, over the whole batch.  With sum_parts False the other parts'
         gradients are left in `unsummed` for the optimizer to add as it goes (optim.Adam.step)."""
         rows = split_ranges(len(x), len(self.passes), align=1)
-        results: list = [None] * len(rows)
+        results: list[Any] = [None] * len(rows)
 
         def part(i: int) -> None:
             with np.errstate(over="ignore", invalid="ignore"):      # thread-local: as train_step's

@@ -20,15 +20,11 @@ from typing import Callable
 import numpy as np
 
 from .data import Dataset
-from .errors import ConfigError, EngineError
+from .errors import ConfigError, WorkCancelled
 from .storage.atomic import write_atomically
 from .vae import VAE
 
 ENCODE_CHUNK = 1000     # images encoded between two polls of `cancelled` (~10 ms for MNIST)
-
-
-class WorkCancelled(EngineError):
-    """A long engine call was cancelled through its `cancelled` callback; nothing was changed."""
 
 
 Progress = Callable[[int, int], None]        # progress(done, total)

@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
+from . import architecture
+from .activations import NAMES as ACTIVATIONS
 from .errors import ConfigError
 from .image_shape import ImageShape
 
-ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "softplus")
 LIKELIHOODS = ("bernoulli", "gaussian")
 OPTIMIZERS = ("adam", "sgd")
-ARCHS = ("mlp", "conv")
+ARCHS = tuple(architecture.FAMILIES)
 
 
 @dataclass
 class VAEConfig:
-    """Architecture of an MLP VAE.
+    """Architecture of a VAE.
 
     image_shape: the ImageShape (height, width, channels) of its images; (height, width), as
     files written before colour record it, means grey.  Each of the H*W*C values is one output
@@ -54,7 +56,7 @@ class VAEConfig:
         if self.output_variance is not None and not self.output_variance > 0:
             raise ConfigError(f"output variance must be positive, got {self.output_variance}")
         self.channels = tuple(int(c) for c in self.channels)
-        _check_arch(self.arch, self.channels, self.image_shape)
+        architecture.family(self.arch).check(self.channels, self.image_shape)
 
     @property
     def input_dim(self) -> int:
@@ -69,11 +71,11 @@ class VAEConfig:
     def learns_variance(self) -> bool:
         return self.likelihood == "gaussian" and self.output_variance is None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "image_shape": list(self.image_shape)}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "VAEConfig":
+    def from_dict(cls, d: dict[str, Any]) -> VAEConfig:
         return cls(**_known(cls, d))
 
 
@@ -107,32 +109,12 @@ class TrainConfig:
         if self.warmup_epochs < 0:
             raise ConfigError(f"warm-up epochs must be non-negative, got {self.warmup_epochs}")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         return cls(**_known(cls, d))
-
-
-def _check_arch(arch: str, channels: tuple[int, ...], image_shape: tuple[int, ...]) -> None:
-    if arch not in ARCHS:
-        raise ConfigError(f"unknown architecture {arch!r}; choose from {', '.join(ARCHS)}")
-    if arch == "mlp":
-        if channels:
-            raise ConfigError("conv channels apply only to the conv architecture (--arch conv)")
-        return
-    if not channels or any(c < 1 for c in channels):
-        raise ConfigError(f"the conv architecture needs positive channel counts like 32,64, got {channels}")
-    step = 2 ** len(channels)
-    h, w = image_shape[0], image_shape[1]
-    if h % step or w % step:
-        def near(side: int) -> str:
-            lower, upper = side // step * step, (side // step + 1) * step
-            return f"{lower} or {upper}" if lower else str(upper)
-        raise ConfigError(f"{len(channels)} stride-2 convolutions need image sides divisible by {step}, "
-                          f"but the images are {h}x{w}: sides that work are multiples of {step} "
-                          f"(height {near(h)}, width {near(w)}), or use fewer channel entries")
 
 
 def _known(cls, d: dict) -> dict:

@@ -19,7 +19,7 @@ _cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _lock = threading.Lock()   # the training thread and the GUI's decodes share the cache
 
 
-def cached_full(shape: tuple[int, ...], value: float, dtype) -> np.ndarray:
+def cached_full(shape: tuple[int, ...], value: float, dtype: np.dtype | type) -> np.ndarray:
     """A read-only array of `value` with this shape and dtype, made once and then reused."""
     key = (shape, float(value), np.dtype(dtype).str)
     with _lock:

@@ -30,8 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-from .codes_export import WorkCancelled
-from .errors import ConfigError
+from .errors import ConfigError, WorkCancelled
 
 N_NEIGHBOURS = 15
 N_EPOCHS = 200

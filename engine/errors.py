@@ -28,3 +28,7 @@ class TrainingDiverged(EngineError):
     """The loss became NaN or infinite; the model keeps its last good weights."""
 
 
+
+
+class WorkCancelled(EngineError):
+    """A long engine call was cancelled through its `cancelled` callback; nothing was changed."""

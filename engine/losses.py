@@ -34,7 +34,7 @@ class BernoulliScratch:
     ones: np.ndarray         # (n*D,) for the BLAS sum
 
     @classmethod
-    def for_shape(cls, shape: tuple[int, int], dtype) -> "BernoulliScratch":
+    def for_shape(cls, shape: tuple[int, int], dtype: np.dtype | type) -> BernoulliScratch:
         return cls(np.empty(shape, dtype), np.empty(shape, dtype), np.empty(shape, np.bool_),
                    np.ones(shape[0] * shape[1], dtype))
 

@@ -107,7 +107,7 @@ class _Graph:
             x, layout = self.to_nchw(x, layout, layer.in_shape)
             W, b = (t.astype(self.dtype) for t in layer.to_torch(layer.params))   # (F, C, k, k) / (C, F, k, k)
             op = "Conv" if isinstance(layer, Conv2d) else "ConvTranspose"
-            k, s, p = layer.kernel, layer.stride, layer.padding
+            k, s, p = layer.geometry.kernel, layer.geometry.stride, layer.geometry.padding
             y = self.node(op, [x, self.const(W, "W"), self.const(b, "b")], kernel_shape=[k, k],
                           strides=[s, s], pads=[p, p, p, p])
             oh, ow, f = layer.out_shape

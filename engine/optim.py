@@ -18,7 +18,7 @@ can (ten):
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -139,7 +139,7 @@ class SGD:
         self.t = int(state["t"])
 
 
-def make_optimizer(name: str, params: np.ndarray, grads: np.ndarray, lr: float, threads: int = 1):
+def make_optimizer(name: str, params: np.ndarray, grads: np.ndarray, lr: float, threads: int = 1) -> Adam | SGD:
     """Adam or SGD by name, over the given flat parameter and gradient vectors."""
     if name == "adam":
         return Adam(params, grads, lr=lr, threads=threads)

@@ -10,8 +10,9 @@ import contextlib
 import math
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
-from typing import Iterator
+from typing import Any, Protocol
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -98,6 +99,22 @@ class PartialEpoch:
         return asdict(self)
 
 
+class SavedRun(Protocol):
+    """What Trainer.resume reads of a saved run: storage.ModelFile is one (storage imports this
+    module, so this module names it only by what it needs)."""
+
+    model: VAE
+    train_config: TrainConfig
+    history: list[EpochReport]
+    epochs_done: int
+    setting_changes: list[SettingChange]
+    partial_epoch: PartialEpoch | None
+    discarded_epochs: list[PartialEpoch]
+    optimizer_name: str | None
+    optimizer_state: dict[str, np.ndarray] | None
+    rng_state: dict[str, Any] | None
+
+
 class Trainer:
     """Trains a VAE on a Dataset; keeps the optimizer, RNG and loss history needed to resume.
 
@@ -115,7 +132,8 @@ class Trainer:
                               f"{data.image_shape}")
         self.model, self.data, self.config = model, data, config
         # the data stay as stored: batches and test chunks are converted as they are used (run, evaluate)
-        check_memory(training_bytes(model.n_params, model.config.input_dim, [layer.floats_per_image for layer in model.layers if layer.n_params],
+        weighted = [layer.floats_per_image for layer in model.layers if layer.n_params]
+        check_memory(training_bytes(model.n_params, model.config.input_dim, weighted,
                                     max(config.batch_size, EVAL_CHUNK), 0), "training this model", ConfigError)
         self.threads = threads or default_workers()
         self.optimizer = make_optimizer(config.optimizer, model.params, model.grads, config.lr, self.threads)
@@ -133,7 +151,8 @@ class Trainer:
         self.test_posterior: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
-    def resume(cls, saved, data: Dataset, epochs: int | None = None, threads: int | None = None) -> "Trainer":
+    def resume(cls, saved: SavedRun, data: Dataset, epochs: int | None = None,
+               threads: int | None = None) -> Trainer:
         """Continue a saved run (a storage.ModelFile): same optimizer state, RNG stream and history."""
         cfg = saved.train_config
         if epochs is not None:
@@ -208,9 +227,8 @@ class Trainer:
         last = self.epochs_done + cfg.epochs
         x_batch = np.empty((B, x.shape[1]), model.dtype)
         # A conv model's step splits each batch across the threads, each on one BLAS thread, so
-        # its im2col copies run on every core too (backprop.SplitPass; measured in the README).
-        # The MLP's ~60 small calls per pass would hand the GIL back and forth: all BLAS threads.
-        split = self.threads if model.config.arch == "conv" and B >= 2 * self.threads else 1
+        # its im2col copies run on every core too (backprop.SplitPass; architecture.Family).
+        split = self.threads if model.family.splits_batches and B >= 2 * self.threads else 1
         raw = None if x.dtype == model.dtype else np.empty((B, x.shape[1]), x.dtype)
         for epoch in range(self.epochs_done + 1, last + 1):
             order = self.rng.permutation(n)
@@ -261,7 +279,7 @@ class Trainer:
     def _eval_threads(self) -> int:
         """Threads of a test pass: a conv model's rows split across them (as its training step
         does), the MLP's in BLAS."""
-        return self.threads if self.model.config.arch == "conv" else 1
+        return self.threads if self.model.family.splits_batches else 1
 
     def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(mu, logvar) of stored rows x with the weights now, on the threads a test pass uses

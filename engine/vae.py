@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from . import activations, architecture, losses, network
+from .architecture import param_count  # noqa: F401  (its home before architecture.py had it)
 from .backprop import SplitPass, TrainingPass
 from .config import VAEConfig
 from .data.dataset import to_float
@@ -24,12 +25,6 @@ from .layers import Layer
 from .limits import check_memory
 from .parallel import run_parts, split_ranges
 
-
-def param_count(config: VAEConfig) -> int:
-    """Number of weights and biases a model of this config holds, without allocating them."""
-    encoder, decoder = architecture.build(config)
-    return sum(layer.n_params for layer in encoder + decoder)
-
 INFERENCE_FLOATS = 2 ** 24     # 64 MB of float32 per array while encoding or decoding in chunks
 INFER_ROWS = 256               # a conv model encodes and decodes this many rows at a time (_forward)
 
@@ -37,13 +32,15 @@ INFER_ROWS = 256               # a conv model encodes and decodes this many rows
 class VAE:
     """Gaussian encoder q(z|x) = N(mu, diag(exp(logvar))), prior N(0, I), Bernoulli or Gaussian decoder.
 
-    The encoder and decoder are lists of layers (engine/architecture.py), MLP or convolutional.
+    The encoder and decoder are lists of layers (engine/architecture.py), MLP or convolutional;
+    `family` is the architecture family, which says how the model runs (e.g. on threads).
     """
 
     def __init__(self, config: VAEConfig, seed: int | None = 0, dtype: type = np.float32) -> None:
         self.config = config
         self.dtype = np.dtype(dtype)
-        self.encoder, self.decoder = architecture.build(config)
+        self.family = architecture.family(config.arch)
+        self.encoder, self.decoder = self._unnamed(architecture.build(config))
         total = sum(layer.n_params for layer in self.layers)
         check_memory(2 * total * self.dtype.itemsize, f"a model of {total:,} weights", ConfigError)
         self.params = np.empty(total, self.dtype)
@@ -67,9 +64,13 @@ class VAE:
             layer.bind(self.params[offset:offset + layer.n_params], grads[offset:offset + layer.n_params])
             offset += layer.n_params
 
+    @staticmethod
+    def _unnamed(built: tuple[architecture.Named, architecture.Named]) -> tuple[list[Layer], list[Layer]]:
+        return [layer for _, layer in built[0]], [layer for _, layer in built[1]]
+
     def build_layers(self, grads: np.ndarray) -> tuple[list[Layer], list[Layer]]:
         """New (encoder, decoder) layers viewing this model's params and writing into `grads`."""
-        encoder, decoder = architecture.build(self.config)
+        encoder, decoder = self._unnamed(architecture.build(self.config))
         self._bind(encoder + decoder, grads)
         return encoder, decoder
 
@@ -77,7 +78,7 @@ class VAE:
     def n_params(self) -> int:
         return self.params.size
 
-    def copy(self) -> "VAE":
+    def copy(self) -> VAE:
         """An independent model with the same weights (e.g. a snapshot to explore while training)."""
         twin = VAE.__new__(VAE)
         twin.__dict__.update(self.__dict__)
@@ -114,10 +115,10 @@ class VAE:
         return z
 
     def _forward(self, layers: list[Layer], x: np.ndarray) -> np.ndarray:
-        """network.forward, a conv model's rows INFER_ROWS at a time: its im2col buffers grow
+        """network.forward, a conv model's rows INFER_ROWS at a time (family.infers_in_chunks): its im2col buffers grow
         with the rows, and past a few hundred they fall out of cache (2,048 MNIST images
         encoded in one call: 130 ms; in chunks of 128-256: 76 ms)."""
-        if self.config.arch != "conv" or len(x) <= INFER_ROWS:
+        if not self.family.infers_in_chunks or len(x) <= INFER_ROWS:
             return network.forward(layers, x)
         first = network.forward(layers, x[:INFER_ROWS])
         out = np.empty((len(x), first.shape[1]), first.dtype)

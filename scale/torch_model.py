@@ -17,8 +17,29 @@ import torch.nn.functional as F
 from torch import nn
 
 VAR_FLOOR = 1e-4     # engine/losses.py
+FAMILIES = ("mlp", "conv")     # engine/architecture.py's families, twinned here
 ACTIVATIONS = {"relu": F.relu, "leaky_relu": lambda a: F.leaky_relu(a, 0.01), "tanh": torch.tanh,
                "sigmoid": torch.sigmoid, "softplus": F.softplus}
+
+
+def family_fields(arch: str, channels: list[int]) -> dict:
+    """The config fields that record the family: none for the MLP, so that an engine from before
+    conv models opens its files too."""
+    return {"arch": arch, "channels": list(channels)} if arch == "conv" else {}
+
+
+def family_problem(arch: str, channels: list[int], image_shape: tuple[int, ...] | None = None) -> str | None:
+    """One sentence if these settings make no model of the family (as the engine's
+    architecture.Family.check says), else None; image_shape None checks the channels alone."""
+    if arch != "conv":
+        return None
+    if not channels or min(channels) < 1:
+        return "--arch conv needs --channels, e.g. 32,64"
+    step = 2 ** len(channels)
+    if image_shape is not None and any(side % step for side in image_shape[:2]):
+        return (f"--arch conv with {len(channels)} convolutions needs image sides divisible by {step}; "
+                f"the images are {tuple(image_shape[:2])}")
+    return None
 
 
 class TorchVAE(nn.Module):

@@ -23,13 +23,12 @@ import sys
 import time
 from pathlib import Path
 
+import data_io
+import model_file
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
-
-import data_io
-import model_file
-from torch_model import ACTIVATIONS, TorchVAE
+from torch_model import ACTIVATIONS, FAMILIES, TorchVAE, family_fields, family_problem
 
 EVAL_CHUNK = 2000
 
@@ -37,7 +36,7 @@ EVAL_CHUNK = 2000
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default="mnist", help="'mnist' or an .npz from `python -m engine export-data` (default mnist)")
-    p.add_argument("--arch", choices=("mlp", "conv"), default="mlp", help="model family (default mlp)")
+    p.add_argument("--arch", choices=FAMILIES, default="mlp", help="model family (default mlp)")
     p.add_argument("--hidden", default="400", help="encoder hidden sizes, e.g. 400 or 512,256 (default 400)")
     p.add_argument("--decoder-hidden", default=None, help="decoder hidden sizes (default: mirror --hidden)")
     p.add_argument("--channels", default=None, help="conv channels, e.g. 32,64 (--arch conv)")
@@ -57,11 +56,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a.hidden = sizes(a.hidden)
     a.decoder_hidden = sizes(a.decoder_hidden) if a.decoder_hidden else None
     a.channels = sizes(a.channels) if a.channels else []
-    if a.arch == "conv" and (not a.channels or min(a.channels) < 1):
-        p.error("--arch conv needs --channels, e.g. 32,64")
+    if family_problem(a.arch, a.channels):
+        p.error(family_problem(a.arch, a.channels))
     problems = [(not a.hidden or min(a.hidden) < 1, "--hidden needs positive sizes"),
                 (a.latent < 1, "--latent must be at least 1"), (a.epochs < 1, "--epochs must be at least 1"),
-                (a.batch < 1, "--batch must be at least 1"), (not (math.isfinite(a.lr) and a.lr > 0), "--lr must be positive"),
+                (a.batch < 1, "--batch must be at least 1"),
+                (not (math.isfinite(a.lr) and a.lr > 0), "--lr must be positive"),
                 (not (math.isfinite(a.beta) and a.beta >= 0), "--beta must be non-negative"),
                 (a.limit is not None and a.limit < 1, "--limit must be at least 1"),
                 (a.variance is not None and not a.variance >= 1e-4, "--variance must be at least 1e-4"),
@@ -102,16 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     rank, world, device = setup()
     data = data_io.load(a.data)
-    if a.arch == "conv" and any(side % 2 ** len(a.channels) for side in data.image_shape[:2]):
-        raise SystemExit(f"train_torch.py: --arch conv with {len(a.channels)} convolutions needs image sides "
-                         f"divisible by {2 ** len(a.channels)}; {data.name} has {data.image_shape[:2]}")
+    problem = family_problem(a.arch, a.channels, data.image_shape)
+    if problem:
+        raise SystemExit(f"train_torch.py: {problem} ({data.name})")
     x_train = torch.from_numpy(data.x_train[:a.limit] if a.limit else data.x_train).to(device)
     x_test = torch.from_numpy(data.x_test).to(device)
     config = {"image_shape": data.image_shape, "hidden": a.hidden, "latent_dim": a.latent,
               "decoder_hidden": a.decoder_hidden, "activation": a.activation, "likelihood": a.likelihood,
-              "output_variance": a.variance}
-    if a.arch == "conv":          # only then: an engine without conv models knows no such fields
-        config.update(arch="conv", channels=a.channels)
+              "output_variance": a.variance, **family_fields(a.arch, a.channels)}
     train_config = {"epochs": a.epochs, "batch_size": a.batch, "lr": a.lr, "optimizer": "adam",
                     "beta": a.beta, "warmup_epochs": 0, "seed": a.seed}
     torch.manual_seed(a.seed)                  # the same initial weights on every rank

@@ -121,9 +121,9 @@ def decode_chunk(*args):
 RUN_EXPORT = '''
 import sys
 import slow_decoder
-from engine.data import decode, folder
-folder.POOL_MIN_SECONDS = 0.0          # use the pool even for a small folder
-folder.CHUNK_MAX_FILES = 2
+from engine.data import decode, workers
+workers.POOL_MIN_SECONDS = 0.0          # use the pool even for a small folder
+workers.CHUNK_MAX_FILES = 2
 decode.decode_chunk = slow_decoder.decode_chunk    # the workers import it by name
 from engine.cli import main
 sys.exit(main(["export-data", sys.argv[1], sys.argv[2]]))

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from engine import VAE, ModelFileError, VAEConfig, load_model, save_model
-from engine.data import cache, folder, load_folder
+from engine.data import cache, load_folder
+from engine.data import workers as pool_module
 from engine.storage import atomic, filelock
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
@@ -181,10 +182,10 @@ def test_class7_the_worker_pool_decodes_with_spawn(tmp_path, monkeypatch):
     in_thread = load_folder(tmp_path / "data", image_size=8, cache_dir=tmp_path / "c1", workers=1)
 
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])    # as on Windows
-    monkeypatch.setattr(folder, "POOL_MIN_SECONDS", 0.0)
-    monkeypatch.setattr(folder, "CHUNK_MAX_FILES", 3)
+    monkeypatch.setattr(pool_module, "POOL_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(pool_module, "CHUNK_MAX_FILES", 3)
     methods, undone = [], []
-    real_pool, real_decode = folder.ProcessPoolExecutor, folder._decode_in_pool
+    real_pool, real_decode = pool_module.ProcessPoolExecutor, pool_module._decode_in_pool
 
     def pool(*args, mp_context, **kwargs):
         methods.append(mp_context.get_start_method())
@@ -193,8 +194,8 @@ def test_class7_the_worker_pool_decodes_with_spawn(tmp_path, monkeypatch):
     def decode_in_pool(*args):
         undone.extend(real_decode(*args))
         return []
-    monkeypatch.setattr(folder, "ProcessPoolExecutor", pool)
-    monkeypatch.setattr(folder, "_decode_in_pool", decode_in_pool)
+    monkeypatch.setattr(pool_module, "ProcessPoolExecutor", pool)
+    monkeypatch.setattr(pool_module, "_decode_in_pool", decode_in_pool)
     pooled = load_folder(tmp_path / "data", image_size=8, cache_dir=tmp_path / "c2", workers=2)
     assert methods == ["spawn"] and undone == []          # every chunk was decoded by a spawned worker
     np.testing.assert_array_equal(pooled.dataset.x_train, in_thread.dataset.x_train)

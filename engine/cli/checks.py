@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import math
 import os
-from typing import Callable
+from collections.abc import Callable
+from pathlib import Path
 
 from PIL import Image
 
@@ -71,7 +72,7 @@ def sizes(text: str) -> tuple[int, ...]:
     return values
 
 
-def image_format(path) -> str:
+def image_format(path: Path) -> str:
     """The Pillow format an output file's extension asks for; ArgumentTypeError for any other."""
     fmt = IMAGE_FORMATS.get(path.suffix.lower())
     if fmt is None:

@@ -14,7 +14,8 @@ import numpy as np
 
 from ..data.dataset import to_float
 from ..data.decode import decode_chunk
-from ..data.folder import auto_invert, parse_colour
+from ..data.assemble import auto_invert
+from ..data.folder import parse_colour
 from ..data.scan import scan_folder
 from ..limits import check_memory
 from ..storage import load_model

@@ -7,6 +7,7 @@ import json
 import math
 import sys
 
+from ..architecture import family
 from ..config import ACTIVATIONS, ARCHS, LIKELIHOODS, OPTIMIZERS
 from ..data.decode import COLOR_MODES
 from ..runs.sweep import SweepPlan, SweepResult, run_sweep, threads_per_job
@@ -54,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(a: argparse.Namespace) -> int:
-    channels = a.channels if a.channels is not None else ((32, 64) if a.arch == "conv" else ())
+    channels = a.channels if a.channels is not None else family(a.arch).default_channels
     options = {k: v for k, v in (("image_size", a.size), ("color", a.color), ("background", a.background))
                if v is not None}
     plan = SweepPlan(a.data, a.beta, a.latent, options if a.data.lower() != "mnist" else {}, a.limit,

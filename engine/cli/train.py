@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..architecture import family
 from ..config import ACTIVATIONS, ARCHS, LIKELIHOODS, OPTIMIZERS, TrainConfig, VAEConfig
 from ..data import Dataset
 from ..data.decode import COLOR_MODES
@@ -116,7 +117,7 @@ def run(a: argparse.Namespace) -> int:
         options = {k: v for k, v in (("image_size", a.size), ("color", a.color), ("background", a.background))
                    if v is not None}
         data = _limit(data_for(a.data, options=options, limits=scan_limits(a)), a.limit)
-        channels = a.channels if a.channels is not None else ((32, 64) if a.arch == "conv" else ())
+        channels = a.channels if a.channels is not None else family(a.arch).default_channels
         vcfg = VAEConfig(image_shape=data.image_shape, hidden=a.hidden, latent_dim=a.latent,
                          decoder_hidden=a.decoder_hidden, activation=a.activation,
                          likelihood=a.likelihood, output_variance=a.variance,

@@ -1,10 +1,12 @@
 """Data sets and their loading: the bundled MNIST, IDX files, arrays and folders of images.
 
-dataset (the Dataset type) <- idx, mnist, arrays, decode, scan, cache, splits <- folder <- load;
+dataset (the Dataset type) <- idx, mnist, arrays, decode, scan, cache, splits <- folder_report,
+workers (decoding in processes), assemble <- folder <- load;
 nothing here imports the model, and nothing imports back up the chain.
 """
 from .dataset import Dataset
-from .folder import FolderLoad, LoadCancelled, TooFewImages, load_folder
+from .folder import load_folder
+from .folder_report import FolderLoad, LoadCancelled, TooFewImages
 from .idx import load_idx_dataset, load_idx_folder, read_idx
 from .load import load_dataset, load_dataset_with_report, recorded_source_problem
 from .mnist import MNIST_DIR, load_mnist

@@ -6,11 +6,11 @@
 - An .npz with x_train and x_test (and optionally y_train, y_test, class_names): its own split.
   An .npz with x or images (and optionally y or labels), or a single array: split here.
 Images may also be (N, H, W, 1), colour (N, H, W, 3|4: kept as RGB, alpha ignored; with
-color="grey" converted with the ITU-R 601 luma) or flat (N, D) when D is a square.  Integer pixels are read by their range: 8-bit when the largest is at
-most 255, 16-bit when at most 65535 (said in the data set's notes); negative or larger integers
-are refused.  Floats must lie in [0, 1].  Every array's header is read first, so image sizes
-beyond the limits and arrays too large for this machine's memory are refused before their data
-is read.  Nothing is unpickled.
+color="grey" converted with the ITU-R 601 luma) or flat (N, D) when D is a square.  Integer
+pixels are read by their range: 8-bit when the largest is at most 255, 16-bit when at most
+65535 (said in the data set's notes); negative or larger integers are refused.  Floats must lie
+in [0, 1].  Every array's header is read first, so image sizes beyond the limits and arrays too
+large for this machine's memory are refused before their data is read.  Nothing is unpickled.
 """
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import Dataset, images_to_rows
 from ..errors import DataError
 from ..image_shape import ImageShape
 from ..limits import check_image_shape, check_labels, check_memory, dataset_bytes
+from .dataset import Dataset, images_to_rows
 from .splits import split_indices
 
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -133,7 +133,7 @@ class ArrayFile:
             raise DataError(f"{self.path.name}: cannot read ({exc})") from None
 
 
-def _image_geometry(shape: tuple[int, ...]) -> tuple[int, ImageShape] | None:
+def image_geometry(shape: tuple[int, ...]) -> tuple[int, ImageShape] | None:
     """(images, their ImageShape) an array of this shape holds, from its header alone; None
     when it is no image layout (_images then says why)."""
     if len(shape) == 4 and shape[-1] in (1, 3, 4):
@@ -152,7 +152,7 @@ def _check_size(members: list[tuple[ArrayFile, str]], name: str) -> None:
     need, images = 0, 0
     for arrays, key in members:
         shape, dtype = arrays.headers[key]
-        geometry = _image_geometry(shape)
+        geometry = image_geometry(shape)
         if geometry is None:
             continue
         n, image = geometry

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import os
 import time
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
+from .arrays import ArrayFile, image_geometry
 from .idx import find_idx_files, idx_header
 from ..errors import DataError, EngineError
 from ..text import printable
@@ -352,29 +352,17 @@ def _with_suggestion(scan: FolderScan) -> FolderScan:
 
 
 def _array_shape(path: Path) -> tuple[int, int] | None:
-    """(H, W) of the images in a .npy/.npz file, from the array header only; None if unclear."""
+    """(H, W) of the images in a .npy/.npz file, from its array headers only (the loader's
+    ArrayFile reads them); None if unclear."""
     try:
-        if path.suffix.lower() == ".npy":
-            with open(path, "rb") as f:
-                shape = _npy_header_shape(f)
-        else:
-            with zipfile.ZipFile(path) as z:
-                names = [n for n in z.namelist() if n.endswith(".npy")]
-                first = next((f"{k}.npy" for k in ("x_train", "x", "images") if f"{k}.npy" in names), names[0])
-                with z.open(first) as f:
-                    shape = _npy_header_shape(f)
-    except Exception:  # unreadable or odd files are reported by the loader, not here
+        headers = ArrayFile(path).headers
+    except DataError:  # unreadable or odd files are reported by the loader, not here
         return None
-    if len(shape) >= 3:
-        return int(shape[1]), int(shape[2])
-    side = int(round(np.sqrt(shape[1]))) if len(shape) == 2 else 0
-    return (side, side) if side and side * side == shape[1] else None
-
-
-def _npy_header_shape(f) -> tuple[int, ...]:
-    version = np.lib.format.read_magic(f)
-    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-    return read(f)[0]
+    key = next((k for k in ("x_train", "x", "images", "arr") if k in headers), next(iter(headers), None))
+    geometry = None if key is None else image_geometry(headers[key][0])
+    if geometry is None or min(geometry[1].height, geometry[1].width) < 1:
+        return None
+    return geometry[1].height, geometry[1].width
 
 
 def _idx_shape(path: Path) -> tuple[int, int] | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import activations
-from .base import Layer
+from .base import Layer, register
 
 # Their derivative is a function of the output alone, so they may overwrite their input.
 IN_PLACE = ("relu", "tanh", "sigmoid")
@@ -19,6 +19,7 @@ class ActivationCache:
     out: np.ndarray | None = None        # output of the last forward
 
 
+@register
 class Activation(Layer):
     """h = act(a), features unchanged.
 
@@ -27,9 +28,15 @@ class Activation(Layer):
     others keep their input for backward).
     """
 
+    kind = "activation"
+
     def __init__(self, name: str, size: int) -> None:
         super().__init__()
         self.name, self.in_size, self.out_size = name, size, size
+
+    @classmethod
+    def examples(cls) -> list[Layer]:
+        return [cls(name, 6) for name in activations.NAMES]
 
     def make_cache(self, n: int, dtype: np.dtype) -> ActivationCache:
         return ActivationCache(None if self.name in IN_PLACE else np.empty((n, self.in_size), dtype))

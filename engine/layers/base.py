@@ -14,10 +14,19 @@ Activations between layers travel as (n, features) arrays; images are flattened 
   dL/dx (n, in_size), or None when need_dx is False (the first layer: its input is the data).
 - `gemm_shapes(n)` lists the (m, k, n) of the matrix products one forward and backward do,
   for the benchmarks' count of FLOPs.
+
+What the rest of the engine needs to know about a kind it reads from the class, so a new kind
+is one file (and one import line in layers/__init__.py):
+- `kind`, its name in REGISTRY (`@register` puts it there);
+- `tensor_names`, its tensors' names in model files (`{layer name}.{tensor name}`, storage/layout.py);
+- `to_torch`, its PyTorch twin: its tensors as views in the twin module's layout (nn.Linear's
+  (out, in) weight, nn.Conv2d's (F, C, k, k)); model files store them so;
+- `examples()`, small instances on which the tests check every gradient against finite differences.
 """
 from __future__ import annotations
 
 import math
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -27,6 +36,8 @@ from ..constants import cached_full
 class Layer:
     """Base of all layers: parameter binding and the default (parameter-free) behaviour."""
 
+    kind: str = ""
+    tensor_names: tuple[str, ...] = ()          # one per param_shapes entry
     in_size: int
     out_size: int
     param_shapes: tuple[tuple[int, ...], ...] = ()
@@ -51,15 +62,20 @@ class Layer:
     def init(self, rng: np.random.Generator) -> None:
         """Draw the initial weights (layers without parameters have nothing to draw)."""
 
-    def make_cache(self, n: int, dtype: np.dtype):
+    def make_cache(self, n: int, dtype: np.dtype) -> Any:
         """Buffers for a training batch of n images (None if the layer needs none)."""
         return None
 
-    def forward(self, x: np.ndarray, cache=None) -> np.ndarray:
+    def forward(self, x: np.ndarray, cache: Any = None) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, dy: np.ndarray, cache, need_dx: bool = True) -> np.ndarray | None:
+    def backward(self, dy: np.ndarray, cache: Any, need_dx: bool = True) -> np.ndarray | None:
         raise NotImplementedError
+
+    @classmethod
+    def examples(cls) -> list[Layer]:
+        """Small instances covering this kind's code paths, for the finite-difference checks."""
+        raise NotImplementedError(f"layer kind {cls.kind!r} gives no examples to check its gradients on")
 
     def gemm_shapes(self, n: int, need_dx: bool = True) -> list[tuple[int, int, int]]:
         return []
@@ -70,7 +86,12 @@ class Layer:
         return list(tensors)
 
     def torch_shapes(self) -> list[tuple[int, ...]]:
-        return [t.shape for t in self.to_torch([np.empty(s, np.float32) for s in self.param_shapes])]
+        """The PyTorch-layout shapes of this layer's tensors, allocating nothing: to_torch is applied
+        to zero-stride stand-ins (one float viewed as each whole tensor), since a file may declare
+        layers of tens of gigabytes and this runs before its shapes are checked."""
+        one = np.zeros(1, np.float32)
+        stand_ins = [np.lib.stride_tricks.as_strided(one, s, (0,) * len(s), writeable=False) for s in self.param_shapes]
+        return [t.shape for t in self.to_torch(stand_ins)]
 
     def from_torch(self, tensors: list[np.ndarray], out: list[np.ndarray]) -> None:
         """Write tensors in PyTorch's layout into this layer's tensors `out` (views of a flat vector)."""
@@ -81,6 +102,18 @@ class Layer:
     def floats_per_image(self) -> int:
         """Size of the largest array forward allocates per image (inference sizes its chunks by it)."""
         return self.out_size
+
+
+REGISTRY: dict[str, type[Layer]] = {}
+LayerKind = TypeVar("LayerKind", bound=type[Layer])
+
+
+def register(cls: LayerKind) -> LayerKind:
+    """Class decorator: list a layer kind in REGISTRY under its `kind`."""
+    if not cls.kind or cls.kind in REGISTRY:
+        raise ValueError(f"layer kind {cls.kind!r} is unnamed or already registered")
+    REGISTRY[cls.kind] = cls
+    return cls
 
 
 def init_uniform(rng: np.random.Generator, tensors: list[np.ndarray], fan_in: int) -> None:

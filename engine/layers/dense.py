@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Layer, column_sums, init_uniform
+from .base import Layer, column_sums, init_uniform, register
 
 
 @dataclass
@@ -15,13 +15,21 @@ class DenseCache:
     x: np.ndarray | None = None    # the input of the last forward (a view, not a copy)
 
 
+@register
 class Dense(Layer):
-    """W (in_size, out_size), b (out_size,)."""
+    """W (in_size, out_size), b (out_size,).  Its PyTorch twin is nn.Linear(in_size, out_size)."""
+
+    kind = "dense"
+    tensor_names = ("weight", "bias")
 
     def __init__(self, in_size: int, out_size: int) -> None:
         super().__init__()
         self.in_size, self.out_size = in_size, out_size
         self.param_shapes = ((in_size, out_size), (out_size,))
+
+    @classmethod
+    def examples(cls) -> list[Layer]:
+        return [cls(5, 3), cls(1, 4)]
 
     @property
     def W(self) -> np.ndarray:

@@ -16,10 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-
-def conv_out_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """Output side of a convolution: floor((size + 2 padding - kernel) / stride) + 1."""
-    return (size + 2 * padding - kernel) // stride + 1
+from .geometry import ConvGeometry
 
 
 def patches(xp: np.ndarray, kernel: int, stride: int, out_h: int, out_w: int) -> np.ndarray:
@@ -31,9 +28,10 @@ def patches(xp: np.ndarray, kernel: int, stride: int, out_h: int, out_w: int) ->
                       (sn, stride * sh, stride * sw, sh, sw, sc), writeable=False)
 
 
-def patch_matrix(xp: np.ndarray, kernel: int, stride: int, out_h: int, out_w: int,
+def patch_matrix(xp: np.ndarray, geometry: ConvGeometry, out_h: int, out_w: int,
                  buffer: np.ndarray | None = None, ones: bool = False) -> np.ndarray:
-    """The (n*out_h*out_w, k*k*C) patch matrix of xp (n, Hp, Wp, C), written into `buffer` (any
+    """The (n*out_h*out_w, k*k*C) patch matrix of xp (n, Hp, Wp, C) (padded already: the
+    geometry's kernel and stride apply), written into `buffer` (any
     contiguous array of that many values) or a new array; with `ones`, one more column of ones
     (for a product that adds the bias too).
 
@@ -42,6 +40,7 @@ def patch_matrix(xp: np.ndarray, kernel: int, stride: int, out_h: int, out_w: in
     0.15 ms against 0.37 ms for the patch rows of 4 values each (one thread).
     """
     n, _, _, c = xp.shape
+    kernel, stride = geometry.kernel, geometry.stride
     rows, width = n * out_h * out_w, kernel * kernel * c + ones
     if buffer is None:
         buffer = np.empty(rows * width, xp.dtype)
@@ -63,16 +62,7 @@ def patch_matrix(xp: np.ndarray, kernel: int, stride: int, out_h: int, out_w: in
     return planes.T
 
 
-def _taps(kernel: int, stride: int, padding: int, size: int, out_size: int):
-    """For each tap a: the input positions i whose tap lands inside the output (stride*i + a -
-    padding in [0, out_size)), as a slice of i, and the first output position they reach."""
-    for a in range(kernel):
-        first = max(0, -((a - padding) // stride))                       # ceil((padding - a) / stride)
-        last = min(size - 1, (out_size - 1 + padding - a) // stride)
-        yield a, slice(first, last + 1), stride * first + a - padding
-
-
-def scatter_planes(planes: np.ndarray, out: np.ndarray, kernel: int, stride: int, padding: int,
+def scatter_planes(planes: np.ndarray, out: np.ndarray, geometry: ConvGeometry,
                    in_hw: tuple[int, int]) -> np.ndarray:
     """out (n, Ho, Wo, C) += col2im of planes (k*k*C, n*h*w): the value of tap (a, b), channel c,
     of input pixel (i, j) is added at (stride*i + a - padding, stride*j + b - padding); values
@@ -83,13 +73,13 @@ def scatter_planes(planes: np.ndarray, out: np.ndarray, kernel: int, stride: int
     with 3 channels (one thread).
     """
     n, h, w = out.shape[0], in_hw[0], in_hw[1]
-    c = out.shape[3]
+    c, kernel, stride = out.shape[3], geometry.kernel, geometry.stride
     span = planes.reshape(kernel, kernel, c, n, h, w)
-    for a, rows, r0 in _taps(kernel, stride, padding, h, out.shape[1]):
+    for a, rows, r0 in geometry.taps(h, out.shape[1]):
         nr = rows.stop - rows.start
         if nr < 1:
             continue
-        for b, cols, c0 in _taps(kernel, stride, padding, w, out.shape[2]):
+        for b, cols, c0 in geometry.taps(w, out.shape[2]):
             nc = cols.stop - cols.start
             if nc < 1:
                 continue

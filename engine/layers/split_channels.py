@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Layer
+from .base import Layer, register
 
 
 @dataclass
@@ -18,13 +18,20 @@ class SplitChannelsCache:
     dx: np.ndarray    # (n, P*2C)
 
 
+@register
 class SplitChannels(Layer):
     """(n, P*2C) channels-last -> (n, 2*P*C) as [first C channels | last C channels]; P pixels."""
+
+    kind = "split_channels"
 
     def __init__(self, pixels: int, channels: int) -> None:
         super().__init__()
         self.pixels, self.channels = pixels, channels
         self.in_size = self.out_size = 2 * pixels * channels
+
+    @classmethod
+    def examples(cls) -> list[Layer]:
+        return [cls(3, 2), cls(4, 1)]
 
     def make_cache(self, n: int, dtype: np.dtype) -> SplitChannelsCache:
         return SplitChannelsCache(np.empty((n, self.out_size), dtype), np.empty((n, self.in_size), dtype))

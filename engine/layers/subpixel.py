@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .geometry import ConvGeometry
 from .im2col import patches
-
 
 # With few output channels the scatter (im2col.scatter_planes) is cheap and the gather's im2col
 # (m*m*F values per input pixel) is not.  ConvTranspose2d forward, 14x14x32 -> 28x28xC, batch 64,
@@ -29,9 +29,9 @@ from .im2col import patches
 MIN_GATHER_CHANNELS = 6
 
 
-def applies(kernel: int, stride: int, out_channels: int) -> bool:
+def applies(geometry: ConvGeometry, out_channels: int) -> bool:
     """Whether to gather: the form holds (the stride divides the kernel) and pays (enough channels)."""
-    return kernel % stride == 0 and out_channels >= MIN_GATHER_CHANNELS
+    return geometry.kernel % geometry.stride == 0 and out_channels >= MIN_GATHER_CHANNELS
 
 
 @dataclass
@@ -46,10 +46,11 @@ class SubpixelBuffers:
     kernel: np.ndarray   # (m*m*F [+ 1], s*s*C) the rearranged kernel [and the bias]
 
     @classmethod
-    def make(cls, n: int, in_shape: tuple[int, int, int], out_channels: int, kernel: int, stride: int,
-             dtype: np.dtype, bias: bool = False) -> "SubpixelBuffers":
+    def make(cls, n: int, in_shape: tuple[int, int, int], out_channels: int, geometry: ConvGeometry,
+             dtype: np.dtype, bias: bool = False) -> SubpixelBuffers:
         h, w, f = in_shape
-        m = kernel // stride
+        stride = geometry.stride
+        m = geometry.kernel // stride
         rows = n * (h + m - 1) * (w + m - 1)
         cols = np.empty((rows, m * m * f + bias), dtype)
         if bias:
@@ -67,13 +68,14 @@ def rearrange_kernel(K: np.ndarray, stride: int, out: np.ndarray) -> None:
     out.reshape(m, m, f, stride, stride, c)[...] = taps.transpose(0, 2, 5, 1, 3, 4)
 
 
-def transposed_conv(u: np.ndarray, K: np.ndarray, stride: int, padding: int, out: np.ndarray,
+def transposed_conv(u: np.ndarray, K: np.ndarray, geometry: ConvGeometry, out: np.ndarray,
                     buffers: SubpixelBuffers, bias: np.ndarray | None = None) -> np.ndarray:
     """out (n, Ho, Wo, C) = the transposed convolution of u (n, H, W, F) by K, `padding` cropped
     from each side of the full output (+ bias, if the buffers were made with one); rows and
     columns it does not reach are zero."""
     n, h, w, f = u.shape
     k, c = K.shape[0], K.shape[2]
+    stride, padding = geometry.stride, geometry.padding
     m, s = k // stride, stride
     rn, qn = h + m - 1, w + m - 1
     window = m * m * f

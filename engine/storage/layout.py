@@ -9,46 +9,33 @@ names and layout, so a PyTorch module with the same attributes loads them direct
     decoder.{i}.weight   [n_out, n_in]   decoder hidden layer i (0 = the latent side)
     decoder_out.weight   [D or 2D, n_in] logits (and, with a learned variance, raw logvar rows)
 
-and the biases likewise; conv models add their convolutions (see named_layers), weights in
-nn.Conv2d's (F, C, k, k) and nn.ConvTranspose2d's (C, F, k, k) layouts.  Our own flat buffer
-stores each layer as its W (engine/layers) then b.
+and the biases likewise; conv models add their convolutions (architecture.py names them all),
+weights in nn.Conv2d's (F, C, k, k) and nn.ConvTranspose2d's (C, F, k, k) layouts.  Each layer
+kind says what its tensors are called (Layer.tensor_names) and how they map to its PyTorch twin
+(Layer.to_torch); our own flat buffer stores each layer's tensors in param_shapes' order.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 
-from .. import architecture
+from .. import architecture, limits
+from ..architecture import param_count
 from ..config import VAEConfig
-from .. import limits
 from ..errors import ModelFileError
 from ..layers import Layer
-from ..vae import param_count
 
 # bytes a model needs in memory per weight while it trains: params, grads, Adam's m, w, scratch
 BYTES_PER_PARAM = 5 * 4
 
 
 def named_layers(config: VAEConfig) -> list[tuple[str, Layer]]:
-    """Every layer with weights and its name, in the order of the flat parameter vector.
-
-    MLP: encoder.{i}, encoder_head, decoder.{i}, decoder_out.  Conv models add
-    encoder_conv.{i} before the encoder's dense layers, and after the decoder's: decoder_map
-    (dense, to the smallest feature maps) and decoder_deconv.{i}, the last of which is
-    decoder_out.
-    """
+    """Every layer with weights and its name (architecture.build), in the order of the flat
+    parameter vector."""
     encoder, decoder = architecture.build(config)
-    enc = [layer for layer in encoder if layer.n_params]
-    dec = [layer for layer in decoder if layer.n_params]
-    convs, deconvs = len(config.channels), len(config.channels)
-    n_dec_dense = len(config.decoder_sizes)
-    names = ([f"encoder_conv.{i}" for i in range(convs)] + [f"encoder.{i}" for i in range(len(config.hidden))]
-             + ["encoder_head"] + [f"decoder.{i}" for i in range(n_dec_dense)])
-    if deconvs:
-        names += ["decoder_map"] + [f"decoder_deconv.{i}" for i in range(deconvs - 1)]
-    names += ["decoder_out"]
-    return list(zip(names, enc + dec))
+    return [(name, layer) for name, layer in encoder + decoder if layer.n_params]
 
 
 def tensor_shapes(config: VAEConfig) -> dict[str, tuple[int, ...]]:
@@ -59,16 +46,13 @@ def tensor_shapes(config: VAEConfig) -> dict[str, tuple[int, ...]]:
     tens of gigabytes, and this runs before its shapes are compared with the file's.
     """
     shapes: dict[str, tuple[int, ...]] = {}
-    one = np.zeros(1, np.float32)
     for name, layer in named_layers(config):
-        stand_ins = [np.lib.stride_tricks.as_strided(one, shape, (0,) * len(shape), writeable=False)
-                     for shape in layer.param_shapes]
-        weight, bias = (t.shape for t in layer.to_torch(stand_ins))
-        shapes[f"{name}.weight"], shapes[f"{name}.bias"] = weight, bias
+        for tensor, shape in zip(layer.tensor_names, layer.torch_shapes()):
+            shapes[f"{name}.{tensor}"] = shape
     return shapes
 
 
-def _layer_views(config: VAEConfig, flat: np.ndarray):
+def _layer_views(config: VAEConfig, flat: np.ndarray) -> Iterator[tuple[str, Layer, list[np.ndarray]]]:
     offset = 0
     for name, layer in named_layers(config):
         views = []
@@ -83,16 +67,15 @@ def to_tensors(config: VAEConfig, params: np.ndarray) -> dict[str, np.ndarray]:
     """The flat parameter vector as named tensors in PyTorch layout (float32 copies)."""
     tensors = {}
     for name, layer, views in _layer_views(config, params):
-        weight, bias = layer.to_torch(views)
-        tensors[f"{name}.weight"] = np.ascontiguousarray(weight, dtype=np.float32)
-        tensors[f"{name}.bias"] = np.array(bias, dtype=np.float32)
+        for tensor, view in zip(layer.tensor_names, layer.to_torch(views)):
+            tensors[f"{name}.{tensor}"] = np.array(view, dtype=np.float32, order="C")
     return tensors
 
 
 def from_tensors(config: VAEConfig, tensors: dict[str, np.ndarray], out: np.ndarray) -> None:
     """Fill the flat vector `out` from named tensors in PyTorch layout (shapes already checked)."""
     for name, layer, views in _layer_views(config, out):
-        layer.from_torch([tensors[f"{name}.weight"], tensors[f"{name}.bias"]], views)
+        layer.from_torch([tensors[f"{name}.{tensor}"] for tensor in layer.tensor_names], views)
 
 
 def optimizer_shapes(optimizer: str | None, n_params: int) -> dict[str, tuple[int, ...]]:

@@ -8,6 +8,8 @@ import numpy as np
 
 from ..config import TrainConfig
 from ..directions import DirectionSet
+from ..data import Dataset
+from ..data.folder import load_folder
 from ..training import EpochReport, PartialEpoch, SettingChange, Trainer
 from ..vae import VAE
 from .schema import FORMAT, VERSION
@@ -49,7 +51,6 @@ class ModelFile:
     def folder_options(self) -> dict:
         """load_folder keyword arguments that reproduce the recorded data set (options this
         version's loader does not take are left out)."""
-        from .. import load_folder
         accepted = inspect.signature(load_folder).parameters
         opts = {k: v for k, v in self.dataset_options.items() if k in accepted}
         if "image_size" in opts:
@@ -76,7 +77,7 @@ class SavedState:
     discarded_epochs: list[PartialEpoch] = field(default_factory=list)
 
     @classmethod
-    def of(cls, trainer: Trainer | None, source: ModelFile | None) -> "SavedState":
+    def of(cls, trainer: Trainer | None, source: ModelFile | None) -> SavedState:
         """From a trainer (a run that can resume), else from the file the model was opened from."""
         if trainer is not None:
             return cls(trainer.config, trainer.history, trainer.epochs_done, trainer.optimizer.name,
@@ -89,7 +90,7 @@ class SavedState:
         return cls(TrainConfig(), [], 0, None, {}, None, [])
 
 
-def build_meta(model: VAE, state: SavedState, data, source: ModelFile | None,
+def build_meta(model: VAE, state: SavedState, data: Dataset | None, source: ModelFile | None,
                directions: DirectionSet | None = None) -> dict:
     """The metadata object of a save.  The data set's name, classes, source and options come from
     `data` (a Dataset) if given, else from the file the model was opened from; so do the

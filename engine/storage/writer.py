@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..data import Dataset
 from ..errors import ModelFileError
 from ..training import Trainer
 from ..vae import VAE
@@ -16,7 +17,7 @@ FORMATS = (".npz", ".safetensors")
 
 
 def save_model(path: str | Path, model: VAE, trainer: Trainer | None = None,
-               dataset=None, source: ModelFile | None = None, directions=None) -> Path:
+               dataset: Dataset | None = None, source: ModelFile | None = None, directions=None) -> Path:
     """Write the model atomically to path: .npz or .safetensors by its extension.
 
     With a trainer, its config, history, optimizer state and RNG go into the file too, so the
