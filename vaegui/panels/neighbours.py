@@ -4,8 +4,8 @@ Real data next to the decode: clicking the map lists the k nearest test images (
 default) by Euclidean distance between posterior means in latent space, with their labels and
 distances. The whole test set is encoded once per model snapshot, only when a point is
 selected, in the session's worker pool (10,000 MNIST images take ~100 ms of CPU: on the GUI
-thread that is a visible stall while training); the search is the engine's
-(`nearest_neighbours`).
+thread that is a visible stall while training; a `LatestJob`: the newest model's encoding
+wins); the search is the engine's (`nearest_neighbours`).
 Double-clicking a neighbour drops it on the map.
 """
 from __future__ import annotations
@@ -17,8 +17,8 @@ from PyQt5.QtCore import QSize, Qt, QTimer
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QSpinBox, QVBoxLayout, QWidget
 from PyQt5.QtGui import QIcon
 
-from .images import as_image, to_pixmap
-from .workers import Job
+from ..widgets.images import as_image, to_pixmap
+from ..model.latest_job import LatestJob
 
 THUMB = 56
 DEBOUNCE_MS = 100       # a click or a marker drag searches once it settles, off the click's path
@@ -40,8 +40,9 @@ class NeighboursPanel(QWidget):
         # is a new snapshot copy every second, and a cache of the codes must not keep an old one
         # alive (an MLP copy is 5 MB, a conv copy 13 MB)
         self._codes_for: tuple = (_dead, None)
-        self._job: Job | None = None          # encoding the test set for self._job_for
-        self._job_for = (None, None)
+        self.encode_job = LatestJob(session.workers, parent=self)   # its tag: the (model, data set) encoded
+        self.encode_job.done.connect(self._on_codes)
+        self.encode_job.failed.connect(lambda _: self.caption.setText("Could not encode the test set"))
         self._stale = False                   # a refresh was skipped while the panel was hidden
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -94,27 +95,25 @@ class NeighboursPanel(QWidget):
             return snap.test_codes      # an epoch's end: its test pass encoded them (conv: ~0.4 s saved)
         if self._codes_for[0]() is model and self._codes_for[1] is ds:
             return self._codes
-        if self._job is None or self._job_for != (model, ds):
-            self._encode_later(model, ds)
+        if not (self.encode_job.busy and self._encoding(model, ds)):
+            self.encode_job.submit(lambda: (model.encode(ds.x_test)[0], (model, ds)),
+                                   tag=(weakref.ref(model), ds))   # weakly: the job holds the model, not the tag
         return None
 
-    def _encode_later(self, model, ds) -> None:
-        job = Job(lambda: (model.encode(ds.x_test)[0], (model, ds)))      # held by the call, not the job
-        job.returned.connect(self._on_codes)
-        job.finished.connect(lambda job_id=id(job): self._on_job_finished(job_id))   # not the job: a cycle
-        self._job, self._job_for = job, (model, ds)
-        if not self.session.workers.start(job):
-            self._job, self._job_for = None, (None, None)      # closing
+    def _encoding(self, model, ds) -> bool:
+        tag = self.encode_job.tag
+        return tag is not None and tag[0]() is model and tag[1] is ds
+
+    @property
+    def encoding(self) -> bool:
+        """True while the test set is being encoded for the explored model."""
+        return self.encode_job.busy
 
     def _on_codes(self, result: tuple) -> None:
         codes, key = result
         self._codes, self._codes_for = codes, (weakref.ref(key[0]), key[1])
         if key == (self.session.explore_model, self.session.dataset):
             self.refresh()
-
-    def _on_job_finished(self, job_id: int) -> None:
-        if id(self._job) == job_id:
-            self._job, self._job_for = None, (None, None)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -135,7 +134,7 @@ class NeighboursPanel(QWidget):
         codes = self.test_codes() if z is not None else None
         self.view.clear()
         self.neighbours = None
-        if z is not None and codes is None and self._job is not None:
+        if z is not None and codes is None and self.encode_job.busy:
             self.caption.setText("Encoding the test set…")
             return
         if z is None or codes is None or z.size != codes.shape[1]:

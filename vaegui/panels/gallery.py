@@ -12,8 +12,8 @@ from PyQt5.QtGui import QIcon
 from PyQt5.QtWidgets import (QAbstractItemView, QHBoxLayout, QListWidget, QListWidgetItem, QMenu,
                              QPushButton, QVBoxLayout, QWidget)
 
-from .images import as_image, to_pixmap
-from .latent_view import MIME_TEST_INDEX
+from ..widgets.images import as_image, to_pixmap
+from ..widgets.latent_view import MIME_TEST_INDEX
 
 GALLERY_SIZE = 40
 THUMB = 48

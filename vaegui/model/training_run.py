@@ -56,6 +56,7 @@ class Snapshot:
     logvars: np.ndarray | None = None   # (n, latent) posterior log-variances of the same images
     test_codes: np.ndarray | None = None  # (N, latent) posterior means of all of test_data's test
     test_data: object = None              # set, an epoch's end: its test pass encoded them anyway
+    inputs: tuple = ()        # ((InputImage, mu, logvar), ...): the explorer's inputs, encoded with the rest
 
 
 class Stepper:
@@ -76,22 +77,37 @@ class Stepper:
         self.pause()
 
 
+def encode_inputs(encode, inputs) -> tuple:
+    """((item, mu, logvar), ...) of the explorer's inputs (InputImage) that fit the model."""
+    if not inputs:
+        return ()
+    mu, logvar = encode(np.stack([np.asarray(item.image, np.float32) for item in inputs]))
+    return tuple((item, mu[i], logvar[i]) for i, item in enumerate(inputs))
+
+
+def _fitting(model, inputs) -> tuple:
+    return tuple(i for i in (inputs or ()) if i.image.size == model.config.input_dim)
+
+
 def encode_snapshot(model, scatter_x: np.ndarray | None, scatter_y: np.ndarray | None,
-                    epoch: float, final: bool) -> Snapshot:
-    """A Snapshot of `model` now: its copy and the scatter subset's posterior means.
+                    epoch: float, final: bool, inputs=()) -> Snapshot:
+    """A Snapshot of `model` now: its copy, the scatter subset's posterior means and those of
+    the explorer's `inputs`.
 
     The caller guarantees the weights do not change meanwhile (worker thread between batches,
     or the GUI thread while the worker is paused or idle).
     """
     codes, logvars = (None, None) if scatter_x is None else model.encode(scatter_x)   # (n, latent) each
-    return Snapshot(model.copy(), codes, scatter_y, float(epoch), final, logvars)
+    return Snapshot(model.copy(), codes, scatter_y, float(epoch), final, logvars,
+                    inputs=encode_inputs(model.encode, _fitting(model, inputs)))
 
 
 def mid_epoch_snapshot(trainer, scatter_x: np.ndarray | None, scatter_y: np.ndarray | None,
-                       epoch: float) -> Snapshot:
+                       epoch: float, inputs=()) -> Snapshot:
     """A Snapshot between batches, the scatter subset encoded on the run's threads."""
     codes, logvars = (None, None) if scatter_x is None else trainer.encode(scatter_x)
-    return Snapshot(trainer.model.copy(), codes, scatter_y, float(epoch), False, logvars)
+    return Snapshot(trainer.model.copy(), codes, scatter_y, float(epoch), False, logvars,
+                    inputs=encode_inputs(trainer.encode, _fitting(trainer.model, inputs)))
 
 
 def predicted_snapshot_seconds(trainer, scatter_x: np.ndarray | None) -> float:
@@ -105,30 +121,34 @@ def predicted_snapshot_seconds(trainer, scatter_x: np.ndarray | None) -> float:
 
 
 def epoch_snapshot(trainer, scatter_x: np.ndarray | None, scatter_y: np.ndarray | None,
-                   scatter_idx: np.ndarray | None, epoch: float) -> Snapshot:
+                   scatter_idx: np.ndarray | None, epoch: float, inputs=()) -> Snapshot:
     """The Snapshot at an epoch's end: the scatter's codes are rows `scatter_idx` of the
     posteriors that the epoch's test pass computed (the same numbers as encoding them again,
     which costs ~1% of an MNIST epoch)."""
     post = trainer.test_posterior
     if scatter_x is None or scatter_idx is None or post is None or len(post[0]) <= scatter_idx[-1]:
-        return encode_snapshot(trainer.model, scatter_x, scatter_y, epoch, True)
+        return encode_snapshot(trainer.model, scatter_x, scatter_y, epoch, True, inputs)
     return Snapshot(trainer.model.copy(), post[0][scatter_idx], scatter_y, float(epoch), True, post[1][scatter_idx],
-                    test_codes=post[0], test_data=trainer.data)
+                    test_codes=post[0], test_data=trainer.data,
+                    inputs=encode_inputs(trainer.encode, _fitting(trainer.model, inputs)))
 
 
 def training_events(trainer, scatter_x: np.ndarray | None, scatter_y: np.ndarray | None,
                     batch_interval: float = BATCH_INTERVAL, scatter_interval: float = SCATTER_INTERVAL,
                     stepper: Stepper | None = None, scatter_idx: np.ndarray | None = None,
-                    first_snapshot: bool = False):
+                    first_snapshot: bool = False, inputs=None):
     """Train with `trainer.run()` and yield Batches / EpochReport / Snapshot (see the module);
     with a `stepper` whose unit is set, pause after one batch or at the epoch's end.
     scatter_idx: the rows of the trainer's test set that scatter_x holds (sorted);
-    first_snapshot: yield a snapshot of the weights before training them (a new model)."""
+    first_snapshot: yield a snapshot of the weights before training them (a new model);
+    inputs: a callable giving the explorer's inputs now (immutable InputImages, read between
+    batches), encoded into every snapshot so the GUI thread never encodes them again."""
+    current_inputs = inputs or tuple
     from engine import BatchReport, EpochReport
 
     lower_priority()
     if first_snapshot:
-        yield mid_epoch_snapshot(trainer, scatter_x, scatter_y, trainer.epochs_trained)
+        yield mid_epoch_snapshot(trainer, scatter_x, scatter_y, trainer.epochs_trained, current_inputs())
     pending: list[tuple[float, float, float, float]] = []
     last = None
     last_emit = last_snapshot = time.perf_counter()
@@ -158,7 +178,7 @@ def training_events(trainer, scatter_x: np.ndarray | None, scatter_y: np.ndarray
                         snapshot_cost = predicted_snapshot_seconds(trainer, scatter_x)
                     if now - last_snapshot >= snapshot_cost / SCATTER_BUDGET:
                         t0 = time.perf_counter()
-                        snap = mid_epoch_snapshot(trainer, scatter_x, scatter_y, x)
+                        snap = mid_epoch_snapshot(trainer, scatter_x, scatter_y, x, current_inputs())
                         last_snapshot = time.perf_counter()
                         snapshot_cost = last_snapshot - t0
                         yield snap
@@ -174,7 +194,7 @@ def training_events(trainer, scatter_x: np.ndarray | None, scatter_y: np.ndarray
                         stepper.finish()          # a step ends with its epoch: pause after the snapshot
                     else:
                         stepper.unit, stepper.trained = None, 0   # the run ends here anyway
-                yield epoch_snapshot(trainer, scatter_x, scatter_y, scatter_idx, float(report.epoch))
+                yield epoch_snapshot(trainer, scatter_x, scatter_y, scatter_idx, float(report.epoch), current_inputs())
                 release_free_memory()             # the test pass's and the snapshot's arrays
                 last_snapshot = time.perf_counter()
         if pending:

@@ -12,7 +12,9 @@ import numpy as np
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from .palette import distinct_colours
+from superqt.utils import signals_blocked
+
+from ..widgets.palette import distinct_colours
 
 
 class TimelinePanel(QWidget):
@@ -84,11 +86,10 @@ class TimelinePanel(QWidget):
     def _update_controls(self, follow: bool = False) -> None:
         n = len(self.lapse)
         at_end = self.slider.value() >= self.slider.maximum()
-        self.slider.blockSignals(True)
-        self.slider.setMaximum(max(0, n - 1))
-        if follow and at_end:
-            self.slider.setValue(max(0, n - 1))
-        self.slider.blockSignals(False)
+        with signals_blocked(self.slider):
+            self.slider.setMaximum(max(0, n - 1))
+            if follow and at_end:
+                self.slider.setValue(max(0, n - 1))
         self.slider.setEnabled(n > 1)
         self.export_button.setEnabled(n > 0)
         self.live_button.setEnabled(self.session.replay is not None)

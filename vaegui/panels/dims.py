@@ -1,7 +1,10 @@
 """Latent size above 2: which two dimensions the map shows, and where the others are held.
 
 Writes the plane into the session (two different dimensions: choosing the other axis's
-dimension swaps the two) and follows the session's plane, model and inputs.
+dimension swaps the two) and where the others are held, and follows the session's plane and
+model. Holding at the last input is the session's (`set_hold("input")`): the plane follows an
+input or a snapshot itself, before they are announced, so this panel never answers a snapshot
+with `set_plane` (the map would draw twice) and only shows the base the session holds.
 """
 from __future__ import annotations
 
@@ -9,6 +12,9 @@ import numpy as np
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QLabel, QPushButton, QScrollArea,
                              QSlider, QVBoxLayout, QWidget)
+from superqt.utils import signals_blocked
+
+HOLD_CHOICES = (("zero", "zero"), ("input", "last dropped image"))
 
 SLIDER_RANGE = 4.0   # sliders span [-4, 4]
 SLIDER_STEPS = 400
@@ -37,7 +43,8 @@ class LatentDimsPanel(QWidget):
         self.y_combo = QComboBox(objectName="yDimCombo")
         self.y_combo.setToolTip("Latent dimension along the map's vertical axis")
         self.hold_combo = QComboBox(objectName="holdCombo")
-        self.hold_combo.addItems(["zero", "last dropped image"])
+        for key, text in HOLD_CHOICES:
+            self.hold_combo.addItem(text, key)
         self.hold_combo.setToolTip("Where the dimensions not on the map are held: at 0 (the prior's mean) or "
                                    "at the posterior mean of the last image dropped on the map or drawn")
         form.addRow("Horizontal", self.x_combo)
@@ -64,30 +71,29 @@ class LatentDimsPanel(QWidget):
         lay.addStretch(0)
         self._sliders: dict[int, QSlider] = {}
         self._value_labels: dict[int, QLabel] = {}
-        self._building = False
         self.latent_dim = 0
         self._shown_dims: tuple[int, int] | None = None
         self.x_combo.currentIndexChanged.connect(lambda i: self._on_combo(0, i))
         self.y_combo.currentIndexChanged.connect(lambda i: self._on_combo(1, i))
-        self.hold_combo.currentIndexChanged.connect(self._on_hold_changed)
+        self.hold_combo.currentIndexChanged.connect(lambda _: session.set_hold(self.hold_combo.currentData()))
         self.projection_combo.currentIndexChanged.connect(
             lambda _: session.set_projection(self.projection_combo.currentData()))
         session.projection_changed.connect(lambda _: self._rebuild())
         session.model_changed.connect(lambda _: self._rebuild())
         session.plane_changed.connect(self._on_plane_changed)
-        session.inputs_changed.connect(self._follow_input)
-        session.snapshot_changed.connect(lambda _: self._follow_input())
+        session.snapshot_changed.connect(lambda _: self._on_plane_changed())   # a held input's base moved
+        session.hold_changed.connect(self._on_hold_changed)
         self._rebuild()
 
     # -- the session -> the controls ------------------------------------------------------------
     def _rebuild(self) -> None:
         """Combos for the model's latent size (the session has reset the plane)."""
         latent_dim = self.session.latent_dim
-        self._building = True
         self.latent_dim = latent_dim
         for combo in (self.x_combo, self.y_combo):
-            combo.clear()
-            combo.addItems([f"z[{i}]" for i in range(latent_dim)])
+            with signals_blocked(combo):
+                combo.clear()
+                combo.addItems([f"z[{i}]" for i in range(latent_dim)])
         pca = self.session.projection == "pca"
         self.projection_combo.setCurrentIndex(1 if pca else 0)
         self.projection_combo.setEnabled(latent_dim >= 2)
@@ -99,7 +105,6 @@ class LatentDimsPanel(QWidget):
                           "the slice choosers apply to slices only." if pca else "" if enabled else
                           "The model has 2 latent dimensions: the map shows all of them."
                           if latent_dim == 2 else "A 1-D latent space is shown against itself.")
-        self._building = False
         self._shown_dims = None
         self._on_plane_changed()
 
@@ -107,30 +112,27 @@ class LatentDimsPanel(QWidget):
         s = self.session
         if s.latent_dim != self.latent_dim:
             return                                   # the model changes next: _rebuild follows
-        self._building = True
-        self.x_combo.setCurrentIndex(s.dims[0])
-        self.y_combo.setCurrentIndex(s.dims[1])
+        for combo, d in ((self.x_combo, s.dims[0]), (self.y_combo, s.dims[1])):
+            with signals_blocked(combo):
+                combo.setCurrentIndex(d)
         if s.dims != self._shown_dims:
             self._rebuild_sliders()
         base = s.base
-        for d, slider in self._sliders.items():
-            slider.setValue(self._to_slider(base[d]))
-            self._value_labels[d].setText(f"{base[d]:+.2f}")
-        self._building = False
-
-    def _follow_input(self) -> None:
-        """Holding at the last input: the plane passes through its posterior mean."""
-        s = self.session
-        item = s.input
-        if self.hold_combo.currentIndex() != 1 or item is None or s.explore_model is None \
-                or item.image.size != s.explore_model.config.input_dim:
+        if base.size != self.latent_dim:
             return
-        s.set_plane(base=s.encode(item.image)[0])
+        for d, slider in self._sliders.items():
+            with signals_blocked(slider):
+                slider.setValue(self._to_slider(base[d]))
+            self._value_labels[d].setText(f"{base[d]:+.2f}")
+
+    def _on_hold_changed(self, hold: str) -> None:
+        with signals_blocked(self.hold_combo):
+            self.hold_combo.setCurrentIndex(self.hold_combo.findData(hold))
 
     # -- the controls -> the session ------------------------------------------------------------
     def _on_combo(self, axis: int, index: int) -> None:
         """A dimension chosen for one axis; the other axis's dimension swaps in if they clash."""
-        if self._building or index < 0:
+        if index < 0:
             return
         dims = list(self.session.dims)
         other = 1 - axis
@@ -138,12 +140,6 @@ class LatentDimsPanel(QWidget):
             dims[other] = dims[axis]
         dims[axis] = index
         self.session.set_plane(dims=tuple(dims))
-
-    def _on_hold_changed(self, index: int) -> None:
-        if index == 0:
-            self.session.set_plane(base=np.zeros(self.latent_dim))
-        else:
-            self._follow_input()
 
     def _rebuild_sliders(self) -> None:
         while self._grid.count():
@@ -182,12 +178,10 @@ class LatentDimsPanel(QWidget):
         return {d: s.value() / (SLIDER_STEPS / 2) * SLIDER_RANGE for d, s in self._sliders.items()}
 
     def _on_slider(self, d: int, v: int) -> None:
-        if self._building:
-            return
         base = self.session.base
         base[d] = v / (SLIDER_STEPS / 2) * SLIDER_RANGE
         self.session.set_plane(base=base)
 
     def _on_reset(self) -> None:
-        self.hold_combo.setCurrentIndex(0)
+        self.session.set_hold("zero")           # and the plane through 0
         self.session.set_plane(base=np.zeros(self.latent_dim))

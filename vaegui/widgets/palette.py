@@ -27,3 +27,8 @@ def distinct_colours(n: int) -> np.ndarray:
         r, g, b = colorsys.hsv_to_rgb((i * GOLDEN) % 1.0, sat, val)
         out[i] = (round(255 * r), round(255 * g), round(255 * b))
     return out
+
+
+def rgb(button) -> tuple[int, int, int]:
+    """A pyqtgraph ColorButton's colour as an (r, g, b) triple of 0..255."""
+    return tuple(int(c) for c in button.color(mode="byte")[:3])

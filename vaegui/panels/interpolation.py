@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from .elided_label import ElidedLabel
-from .images import ImageWidget
+from superqt.utils import signals_blocked
+
+from ..widgets.labels import ElidedLabel
+from ..widgets.images import ImageWidget
 
 NO_PATH = "Pick two map points or two gallery images"
 
@@ -52,9 +54,8 @@ class InterpolationPanel(QWidget):
         from engine import interpolate, tile_images
         s = self.session
         self.pick_button.setChecked(s.picking)
-        self.steps_spin.blockSignals(True)
-        self.steps_spin.setValue(s.path_steps)
-        self.steps_spin.blockSignals(False)
+        with signals_blocked(self.steps_spin):
+            self.steps_spin.setValue(s.path_steps)
         model, ends = s.explore_model, s.path_ends
         if model is None or ends is None or ends[0].z.size != model.config.latent_dim:
             self.strip.set_image(None)

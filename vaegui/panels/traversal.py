@@ -12,7 +12,7 @@ from PyQt5.QtGui import QColor, QImage, QPainter
 from PyQt5.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
                              QVBoxLayout, QWidget)
 
-from .images import to_qimage
+from ..widgets.images import to_qimage
 
 RANGES = [("prior", "Prior quantiles"),
           ("posterior", "Posterior ±2 SD")]

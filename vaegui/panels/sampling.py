@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from .images import ImageWidget
+from ..widgets.images import ImageWidget
 
 
 class SamplingPanel(QWidget):

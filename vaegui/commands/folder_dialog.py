@@ -1,16 +1,17 @@
 """Dialogs of folder loading: the options (folder, resolution, colour, background of transparent
 areas, invert, test fraction) and the list of skipped files. The load itself runs in the session's
-worker pool (commands.py).
+worker pool (folders.py).
 
 The options dialog scans the chosen folder in a worker thread (the session's pool when it is
 given one), so a huge or hostile folder never freezes the window: the scan is bounded by the
 engine, a newer choice or closing the dialog cancels it, and only the latest scan's result is
-shown.
+shown (model/latest_job.py).
 """
 from __future__ import annotations
 
 import threading
 
+import pyqtgraph as pg
 from PyQt5.QtCore import QThreadPool
 from PyQt5.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
                              QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
@@ -19,8 +20,8 @@ from PyQt5.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBo
 
 from engine import EngineError, ScanCancelled, scan_folder
 
-from .colour_button import ColourButton
-from .workers import Job
+from ..model.latest_job import LatestJob
+from ..widgets.palette import rgb
 
 INVERT_CHOICES = {"auto": None, "on": True, "off": False}
 COLOR_CHOICES = {"auto": "auto", "colour (RGB)": "rgb", "grey": "grey"}
@@ -34,9 +35,11 @@ class FolderOptionsDialog(QDialog):
     def __init__(self, path: str = "", parent: QWidget | None = None, workers=None) -> None:
         """workers: the session's Workers pool to scan in (None: a pool of the dialog's own)."""
         super().__init__(parent)
-        self._workers = workers
         self._pool = None if workers is not None else QThreadPool(self)
-        self._scan_cancel: threading.Event | None = None   # the running scan's cancel flag
+        self.scan_job = LatestJob(workers if workers is not None else self._pool, parent=self)
+        self.scan_job.done.connect(self._on_scanned)
+        self.scan_job.failed.connect(self._on_scan_failed)
+        self._scanning = False
         self.setWindowTitle("Open image folder")
         self.setObjectName("folderDialog")
         self.setMinimumWidth(520)
@@ -80,7 +83,7 @@ class FolderOptionsDialog(QDialog):
         self.background_combo.setToolTip("What transparent pixels are put on. automatic: white for colour "
                                          "images; for grey ones white or black, whichever contrasts with "
                                          "the drawing")
-        self.background_button = ColourButton((255, 255, 255), "Background of transparent areas")
+        self.background_button = pg.ColorButton(color=(255, 255, 255))
         self.background_button.setObjectName("backgroundColourButton")
         self.background_button.setToolTip("The custom background colour")
         self.background_button.setEnabled(False)
@@ -129,32 +132,19 @@ class FolderOptionsDialog(QDialog):
         path = self.path_edit.text().strip()
         if not path:
             return
-        self._cancel_scan()
-        cancel = self._scan_cancel = threading.Event()
+        cancel = threading.Event()
         self.scan = None
+        self._scanning = True
         self._set_ok(False)
         self.scan_label.setText("Scanning the folder…")
-        worker = Job(scan_folder, path, cancelled=cancel.is_set)
-        worker.returned.connect(lambda scan: self._on_scanned(cancel, scan))
-        worker.errored.connect(lambda exc: self._on_scan_failed(cancel, exc))
-        if self._workers is not None:
-            self._workers.start(worker, cancel=cancel.set)
-        else:
-            self._pool.start(worker)
+        self.scan_job.submit(lambda: scan_folder(path, cancelled=cancel.is_set), cancel=cancel.set)
 
     @property
     def scanning(self) -> bool:
-        return self._scan_cancel is not None
+        return self._scanning
 
-    def _cancel_scan(self) -> None:
-        if self._scan_cancel is not None:
-            self._scan_cancel.set()
-            self._scan_cancel = None
-
-    def _on_scanned(self, cancel: threading.Event, scan) -> None:
-        if cancel is not self._scan_cancel:   # a newer scan, or the dialog closed
-            return
-        self._scan_cancel = None
+    def _on_scanned(self, scan) -> None:
+        self._scanning = False
         self.scan = scan
         h, w = scan.suggested_size
         self.height_spin.setValue(h)
@@ -171,17 +161,18 @@ class FolderOptionsDialog(QDialog):
                                    f"image headers)")
         self._set_ok(True)
 
-    def _on_scan_failed(self, cancel: threading.Event, exc: Exception) -> None:
-        if cancel is not self._scan_cancel or isinstance(exc, ScanCancelled):
+    def _on_scan_failed(self, exc: Exception) -> None:
+        if isinstance(exc, ScanCancelled):
             return
-        self._scan_cancel = None
+        self._scanning = False
         self.scan = None
         text = str(exc) if isinstance(exc, (EngineError, OSError)) else f"cannot scan the folder ({exc})"
         self.scan_label.setText(f"<span style='color:#d55'>{text}</span>")
         self._set_ok(False)
 
     def done(self, result: int) -> None:  # noqa: D102 (accept, reject and closing all end here)
-        self._cancel_scan()
+        self.scan_job.forget()
+        self._scanning = False
         super().done(result)
         if self._pool is not None:
             self._pool.waitForDone(5000)    # a cancelled scan stops at its next folder
@@ -191,7 +182,7 @@ class FolderOptionsDialog(QDialog):
         background is None (automatic), "white", "black" or an (r, g, b) triple."""
         background = BACKGROUND_CHOICES[self.background_combo.currentText()]
         if background == "custom":
-            background = self.background_button.colour()
+            background = rgb(self.background_button)
         return (self.path_edit.text().strip(), (self.height_spin.value(), self.width_spin.value()),
                 INVERT_CHOICES[self.invert_combo.currentText()], self.test_spin.value(),
                 COLOR_CHOICES[self.color_combo.currentText()], background)

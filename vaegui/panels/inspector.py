@@ -1,22 +1,17 @@
 """The inspector: the decoded image of the selected point, the hover preview, and an input
 beside its reconstruction (a dropped gallery image or the draw pad).
 
-A view of the session: it decodes and encodes with the session's explore model whenever the
-selection, the hover point, the inputs or the snapshot change.
+A view of the session: it decodes with the session's explore model whenever the selection,
+the hover point, the inputs or the snapshot change; an input's posterior is the session's one
+encoding of it (`session.posterior`), shared with the map and the plane.
 """
 from __future__ import annotations
 
 import numpy as np
 from PyQt5.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
-from .images import ImageWidget, as_image
-
-
-def format_z(z: np.ndarray, limit: int = 6) -> str:
-    parts = [f"{v:+.2f}" for v in np.ravel(z)[:limit]]
-    if np.size(z) > limit:
-        parts.append("…")
-    return "z = (" + ", ".join(parts) + ")"
+from ..model.describe import format_z
+from ..widgets.images import ImageWidget, as_image
 
 
 class ImagePanel(QWidget):
@@ -94,10 +89,11 @@ class ImagePanel(QWidget):
     def _show_input(self) -> None:
         s = self.session
         item, model = s.input, s.explore_model
-        if item is None or model is None or item.image.size != model.config.input_dim:
+        post = s.posterior(item)
+        if post is None:
             self.clear_input()
             return
-        mu, logvar = s.encode(item.image)
+        mu, logvar = post
         recon = model.decode(mu[None, :])[0]
         plane = s.plane             # the posterior along the map's own axes (dimensions or PCs)
         centre = plane.coords(mu)[0]

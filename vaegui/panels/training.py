@@ -1,42 +1,37 @@
 """The training panel: data set, architecture and optimiser settings, Start / Pause / Stop and progress.
 
-It writes intent into the session (start, pause, resume, stop, the data set chosen) and shows
-what the session says: the data sets, the training state and the batches as they arrive.
+Its settings controls are views of the session's `run_settings` (model/run_settings.py): each
+writes its value there and follows it back, so main.py, a loaded model file or a script set the
+next run without touching a spin box. Start, Pause and Stop write intent into the session, and
+the panel shows what the session says: the data sets, the training state and the batches as
+they arrive. The three settings sections fold (superqt's QCollapsible), so the panel fits a
+720-pixel-high screen with the buttons in view.
 """
 from __future__ import annotations
 
 import time
 
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QScrollArea,
+from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QScrollArea,
                              QLabel, QLineEdit, QProgressBar, QPushButton, QSizePolicy, QSpinBox,
                              QVBoxLayout, QWidget)
+from superqt import QCollapsible
+from superqt.utils import signals_blocked
 
-from .elided_label import ElidedLabel
-
-DEFAULT_EPOCHS = 20       # a full MNIST run of the default model takes about a minute here (~2.5-3 s an epoch)
-DEFAULT_HIDDEN = "400"
-DEFAULT_CHANNELS = "32,64"
-ARCHITECTURES = (("MLP", "mlp"), ("Convolutional", "conv"))
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """'512, 256' -> (512, 256); raises ValueError with a readable message."""
-    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
-    if not parts:
-        raise ValueError("give at least one hidden layer size, e.g. 400 or 512,256")
-    try:
-        sizes = tuple(int(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"hidden layer sizes must be whole numbers, got {text!r}") from None
-    if any(s < 1 or s > 8192 for s in sizes):
-        raise ValueError("hidden layer sizes must lie between 1 and 8192")
-    return sizes
+from ..model.describe import describe_dataset, format_seconds
+from ..model.run_settings import ARCHITECTURES, DEFAULT_EPOCHS, LIKELIHOODS
+from ..widgets.labels import ElidedLabel
 
 
-def format_seconds(s: float) -> str:
-    s = max(0, int(round(s)))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+def section(title: str, name: str, body: QWidget) -> QCollapsible:
+    """A folding section of the settings, open at start."""
+    box = QCollapsible(title)
+    box.setObjectName(name)
+    box.toggleButton().setToolTip(f"Show or hide the {title.lower()} settings")
+    box.setDuration(120)
+    box.addWidget(body)
+    box.expand(animate=False)
+    return box
 
 
 class TrainingPanel(QWidget):
@@ -60,8 +55,9 @@ class TrainingPanel(QWidget):
         scroll.setWidget(settings)
         outer.addWidget(scroll, 1)
 
-        data_box = QGroupBox("Data")
+        data_box = QWidget()
         dl = QVBoxLayout(data_box)
+        dl.setContentsMargins(0, 0, 0, 0)
         self.dataset_combo = QComboBox(objectName="datasetCombo")
         self.dataset_combo.setToolTip("The data set to train on and explore: the bundled MNIST or a folder you loaded")
         self.dataset_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
@@ -79,10 +75,11 @@ class TrainingPanel(QWidget):
         self.dataset_info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.dataset_info.setToolTip("Size, image shape and labels of the current data set")
         dl.addWidget(self.dataset_info)
-        inner.addWidget(data_box)
+        inner.addWidget(section("Data", "dataSection", data_box))
 
-        model_box = QGroupBox("Model")
+        model_box = QWidget()
         form = QFormLayout(model_box)
+        form.setContentsMargins(0, 0, 0, 0)
         self.arch_combo = QComboBox(objectName="archCombo")
         for label, name in ARCHITECTURES:
             self.arch_combo.addItem(label, name)
@@ -90,45 +87,45 @@ class TrainingPanel(QWidget):
                                    "stride-2 4x4 convolutions before the hidden layers, transposed "
                                    "convolutions after them (sharper, about ten times slower)")
         form.addRow("Architecture", self.arch_combo)
-        self.channels_edit = QLineEdit(DEFAULT_CHANNELS, objectName="channelsEdit", enabled=False)
+        self.channels_edit = QLineEdit(objectName="channelsEdit", enabled=False)
         self.channels_edit.setToolTip("Channels of the convolutions, one stride-2 layer each (each halves the "
                                       "image's sides, so they must divide by 2 per layer), e.g. 32,64")
         form.addRow("Conv channels", self.channels_edit)
-        self.arch_combo.currentIndexChanged.connect(self._on_arch_changed)
-        self.hidden_edit = QLineEdit(DEFAULT_HIDDEN, objectName="hiddenEdit")
+        self.hidden_edit = QLineEdit(objectName="hiddenEdit")
         self.hidden_edit.setToolTip("Encoder hidden layer sizes, input side first, e.g. 400 or 512,256; "
                                     "the decoder mirrors them")
         form.addRow("Hidden layers", self.hidden_edit)
-        self.latent_spin = QSpinBox(objectName="latentSpin", minimum=1, maximum=64, value=2)
+        self.latent_spin = QSpinBox(objectName="latentSpin", minimum=1, maximum=64)
         self.latent_spin.setToolTip("Size of the latent code z (2 gives a map you can read directly)")
         form.addRow("Latent size", self.latent_spin)
         self.likelihood_combo = QComboBox(objectName="likelihoodCombo")
-        self.likelihood_combo.addItems(["bernoulli", "gaussian"])
+        self.likelihood_combo.addItems(list(LIKELIHOODS))
         self.likelihood_combo.setToolTip("Pixel likelihood p(x|z): Bernoulli (binary cross-entropy) or "
                                          "Gaussian with a learnt per-pixel variance")
         form.addRow("Likelihood", self.likelihood_combo)
-        inner.addWidget(model_box)
+        inner.addWidget(section("Model", "modelSection", model_box))
 
-        train_box = QGroupBox("Training")
+        train_box = QWidget()
         tf = QFormLayout(train_box)
-        self.epochs_spin = QSpinBox(objectName="epochsSpin", minimum=1, maximum=1000, value=DEFAULT_EPOCHS)
+        tf.setContentsMargins(0, 0, 0, 0)
+        self.epochs_spin = QSpinBox(objectName="epochsSpin", minimum=1, maximum=1000)
         self.epochs_spin.setToolTip(f"Passes over the training set (default {DEFAULT_EPOCHS}: about a minute on MNIST)")
         tf.addRow("Epochs", self.epochs_spin)
-        self.batch_spin = QSpinBox(objectName="batchSpin", minimum=1, maximum=8192, value=128)
+        self.batch_spin = QSpinBox(objectName="batchSpin", minimum=1, maximum=8192)
         self.batch_spin.setToolTip("Images per gradient step")
         tf.addRow("Batch size", self.batch_spin)
         self.lr_spin = QDoubleSpinBox(objectName="lrSpin", decimals=5, minimum=0.00001, maximum=1.0,
-                                      singleStep=0.0005, value=0.001)
+                                      singleStep=0.0005)
         self.lr_spin.setToolTip("Adam learning rate")
         tf.addRow("Learning rate", self.lr_spin)
         self.beta_spin = QDoubleSpinBox(objectName="betaSpin", decimals=2, minimum=0.0, maximum=100.0,
-                                        singleStep=0.1, value=1.0)
+                                        singleStep=0.1)
         self.beta_spin.setToolTip("Weight of the KL term (1 = the ELBO; >1 = beta-VAE)")
         tf.addRow("Beta", self.beta_spin)
-        self.seed_spin = QSpinBox(objectName="seedSpin", minimum=0, maximum=2**31 - 1, value=0)
+        self.seed_spin = QSpinBox(objectName="seedSpin", minimum=0, maximum=2**31 - 1)
         self.seed_spin.setToolTip("Random seed for the initial weights, shuffling and z samples")
         tf.addRow("Seed", self.seed_spin)
-        inner.addWidget(train_box)
+        inner.addWidget(section("Training", "trainingSection", train_box))
         for f in (form, tf):             # hovering a field's name explains it too
             for r in range(f.rowCount()):
                 label, field = f.itemAt(r, QFormLayout.LabelRole), f.itemAt(r, QFormLayout.FieldRole)
@@ -176,68 +173,55 @@ class TrainingPanel(QWidget):
         session.model_changed.connect(self._on_model_changed)
         session.training_changed.connect(self._on_training_changed)
         session.batches_arrived.connect(self._on_batches)
+        self._bind_settings()
         self._on_datasets_changed()
 
-    # -- settings ----------------------------------------------------------------------
-    def hidden_sizes(self) -> tuple[int, ...]:
-        return parse_hidden(self.hidden_edit.text())
+    # -- settings: views of session.run_settings ----------------------------------------------
+    def _bind_settings(self) -> None:
+        """Each control writes its setting and follows it back (signals blocked while it does)."""
+        a, lk = self.arch_combo, self.likelihood_combo
+        self._fields = {
+            "arch": (a, a.currentIndexChanged, a.currentData, lambda v: a.setCurrentIndex(a.findData(v))),
+            "channels": (self.channels_edit, self.channels_edit.textChanged, self.channels_edit.text,
+                         self.channels_edit.setText),
+            "hidden": (self.hidden_edit, self.hidden_edit.textChanged, self.hidden_edit.text, self.hidden_edit.setText),
+            "latent_dim": (self.latent_spin, self.latent_spin.valueChanged, self.latent_spin.value,
+                           self.latent_spin.setValue),
+            "likelihood": (lk, lk.currentTextChanged, lk.currentText, lk.setCurrentText),
+            "epochs": (self.epochs_spin, self.epochs_spin.valueChanged, self.epochs_spin.value,
+                       self.epochs_spin.setValue),
+            "batch_size": (self.batch_spin, self.batch_spin.valueChanged, self.batch_spin.value,
+                           self.batch_spin.setValue),
+            "lr": (self.lr_spin, self.lr_spin.valueChanged, self.lr_spin.value, self.lr_spin.setValue),
+            "beta": (self.beta_spin, self.beta_spin.valueChanged, self.beta_spin.value, self.beta_spin.setValue),
+            "seed": (self.seed_spin, self.seed_spin.valueChanged, self.seed_spin.value, self.seed_spin.setValue),
+            "continue_run": (self.continue_check, self.continue_check.toggled, self.continue_check.isChecked,
+                             self.continue_check.setChecked),
+        }
+        rs = self.session.run_settings
+        for name, (widget, changed, get, _) in self._fields.items():
+            changed.connect(lambda *_, name=name, get=get: rs.set(**{name: get()}))
+            self._show_setting(name, getattr(rs, name))
+        rs.changed.connect(self._show_setting)
+
+    def _show_setting(self, name: str, value) -> None:
+        widget, _, get, put = self._fields[name]
+        if get() != value:
+            with signals_blocked(widget):
+                put(value)
+        if name == "arch":
+            self._on_arch_changed()
 
     def arch(self) -> str:
-        return self.arch_combo.currentData()
-
-    def channels(self) -> tuple[int, ...]:
-        """The conv channels, () for the MLP; raises ValueError on bad input."""
-        if self.arch() != "conv":
-            return ()
-        try:
-            return parse_hidden(self.channels_edit.text())
-        except ValueError:
-            raise ValueError("conv channels must be whole numbers between 1 and 8192, e.g. 32,64") from None
-
-    def vae_config(self, image_shape: tuple):
-        """The VAEConfig for these settings; raises ValueError / ConfigError on bad input."""
-        from engine import VAEConfig
-        return VAEConfig(image_shape=tuple(image_shape), hidden=self.hidden_sizes(),
-                         latent_dim=self.latent_spin.value(), likelihood=self.likelihood_combo.currentText(),
-                         arch=self.arch(), channels=self.channels())
+        return self.session.run_settings.arch
 
     def _on_arch_changed(self) -> None:
         self.channels_edit.setEnabled(self.arch() == "conv" and not self.session.training.running)
 
-    def train_config(self):
-        from engine import TrainConfig
-        return TrainConfig(epochs=self.epochs_spin.value(), batch_size=self.batch_spin.value(),
-                           lr=self.lr_spin.value(), beta=self.beta_spin.value(), seed=self.seed_spin.value())
-
-    def show_config(self, vae_config, train_config=None) -> None:
-        """Fill the controls from a loaded model's settings."""
-        self.hidden_edit.setText(",".join(str(h) for h in vae_config.hidden))
-        self.arch_combo.setCurrentIndex(self.arch_combo.findData(vae_config.arch))
-        if vae_config.channels:
-            self.channels_edit.setText(",".join(str(c) for c in vae_config.channels))
-        self.latent_spin.setValue(vae_config.latent_dim)
-        self.likelihood_combo.setCurrentText(vae_config.likelihood)
-        if train_config is not None:
-            self.batch_spin.setValue(train_config.batch_size)
-            self.lr_spin.setValue(train_config.lr)
-            self.beta_spin.setValue(train_config.beta)
-            self.seed_spin.setValue(train_config.seed)
-
     # -- intent ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Start: a new model with these settings, or more epochs of the current one."""
-        from engine import EngineError
-        s = self.session
-        if s.dataset is None or s.training.running:
-            return
-        try:
-            vcfg = self.vae_config(s.dataset.image_shape)
-            tcfg = self.train_config()
-        except (ValueError, EngineError) as exc:
-            s.notify(f"Cannot start: {exc}")
-            s.warn("Cannot start training", str(exc))
-            return
-        s.start_training(vcfg, tcfg, continue_run=self.continue_check.isChecked() and s.model is not None)
+        """Start: a new model with the run settings, or more epochs of the current one."""
+        self.session.start()
 
     def _on_pause_clicked(self, checked: bool) -> None:
         if checked:
@@ -247,17 +231,15 @@ class TrainingPanel(QWidget):
 
     # -- what the session says -------------------------------------------------------------
     def _on_datasets_changed(self) -> None:
-        self.dataset_combo.blockSignals(True)
-        self.dataset_combo.clear()
-        for e in self.session.datasets:
-            self.dataset_combo.addItem(e.label)
-            self.dataset_combo.setItemData(self.dataset_combo.count() - 1,
-                                           e.folder or "the bundled MNIST", Qt.ToolTipRole)
-        self.dataset_combo.setCurrentIndex(self.session.dataset_index)
-        self.dataset_combo.blockSignals(False)
+        with signals_blocked(self.dataset_combo):
+            self.dataset_combo.clear()
+            for e in self.session.datasets:
+                self.dataset_combo.addItem(e.label)
+                self.dataset_combo.setItemData(self.dataset_combo.count() - 1,
+                                               e.folder or "the bundled MNIST", Qt.ToolTipRole)
+            self.dataset_combo.setCurrentIndex(self.session.dataset_index)
 
     def _on_dataset_changed(self, ds) -> None:
-        from .commands import describe_dataset
         s = self.session
         self.dataset_combo.setCurrentIndex(s.dataset_index)
         self.dataset_info.setText(describe_dataset(ds) if ds is not None else "")
@@ -268,9 +250,7 @@ class TrainingPanel(QWidget):
 
     def _on_model_changed(self, model) -> None:
         """Another model: its settings, and none of the previous run's progress."""
-        mf = self.session.model_file
-        if mf is not None:
-            self.show_config(mf.model.config, mf.train_config)
+        mf = self.session.model_file           # its settings are in run_settings already
         self.continue_check.setEnabled(model is not None and not self.session.training.running)
         if not self.session.training.running:
             self._set_bar(0, 1, "Ready" if model is None or mf is None else

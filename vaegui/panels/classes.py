@@ -13,7 +13,9 @@ from PyQt5.QtGui import QColor, QIcon, QPixmap
 from PyQt5.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                              QPushButton, QVBoxLayout, QWidget)
 
-from .palette import distinct_colours
+from superqt.utils import signals_blocked
+
+from ..widgets.palette import distinct_colours
 
 NAME_ROLE = Qt.UserRole + 1      # the class name, lower case, that the search matches
 
@@ -24,7 +26,6 @@ class ClassesPanel(QWidget):
     def __init__(self, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self._syncing = False
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         self.search = QLineEdit(objectName="classSearch")
@@ -60,7 +61,12 @@ class ClassesPanel(QWidget):
         self._rebuild(session.dataset)
 
     def _rebuild(self, ds) -> None:
-        self._syncing = True
+        with signals_blocked(self.list):
+            self._fill(ds)
+        self._filter(self.search.text())
+        self._sync_checks(self.session.hidden_classes)
+
+    def _fill(self, ds) -> None:
         self.list.clear()
         names = ds.class_names if ds is not None and ds.y_test is not None and ds.class_names else None
         if names is None:
@@ -80,9 +86,6 @@ class ClassesPanel(QWidget):
             self.note.setText(f"{len(names)} classes")
         for w in (self.search, self.show_all_button, self.hide_all_button, self.isolate_button):
             w.setEnabled(names is not None)
-        self._syncing = False
-        self._filter(self.search.text())
-        self._sync_checks(self.session.hidden_classes)
 
     def _filter(self, text: str) -> None:
         text = text.strip().lower()
@@ -91,8 +94,6 @@ class ClassesPanel(QWidget):
             item.setHidden(bool(text) and text not in item.data(NAME_ROLE))
 
     def _on_item_changed(self, item: QListWidgetItem) -> None:
-        if self._syncing:
-            return
         hidden = set(self.session.hidden_classes)
         c = item.data(Qt.UserRole)
         if item.checkState() == Qt.Checked:
@@ -102,11 +103,10 @@ class ClassesPanel(QWidget):
         self.session.set_hidden_classes(frozenset(hidden))
 
     def _sync_checks(self, hidden) -> None:
-        self._syncing = True
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            item.setCheckState(Qt.Unchecked if item.data(Qt.UserRole) in hidden else Qt.Checked)
-        self._syncing = False
+        with signals_blocked(self.list):
+            for i in range(self.list.count()):
+                item = self.list.item(i)
+                item.setCheckState(Qt.Unchecked if item.data(Qt.UserRole) in hidden else Qt.Checked)
         n = self.list.count()
         if n:
             self.note.setText(f"{n - len(hidden)} of {n} classes shown")

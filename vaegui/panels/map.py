@@ -4,7 +4,9 @@ It shows the session's snapshot (scatter of test codes, decoded manifold), the s
 point, the inputs' posteriors and the interpolation path on the plane the session holds, and
 turns the user's gestures into session intent (select, hover, drop, pick). The manifold is
 decoded here from the latest snapshot, debounced; when a decode costs more than a frame it
-runs in the session's worker pool and the newest request wins.
+runs in the session's worker pool and the newest request wins (a `LatestJob` that lets a
+running decode finish and serves the newest request after it). The inputs' posteriors are the
+session's one encoding of them (`session.posterior`).
 """
 from __future__ import annotations
 
@@ -16,11 +18,11 @@ from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtGui import QCursor
 from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QToolTip, QVBoxLayout, QWidget
 
-from .elided_label import ElidedLabel
-from .images import describe_shape
-from .latent_view import LatentView
-from .session import same_shape
-from .workers import Job
+from ..model.datasets import same_shape
+from ..model.describe import describe_shape, format_z
+from ..model.latest_job import LatestJob
+from ..widgets.labels import ElidedLabel
+from ..widgets.latent_view import LatentView
 
 DRAW_COLOUR = (60, 200, 255)
 DROP_COLOUR = (255, 60, 60)
@@ -89,8 +91,8 @@ class MapPanel(QWidget):
         self.mosaic: np.ndarray | None = None       # the manifold on show and the extent it spans
         self.extent: tuple[float, float, float, float] | None = None
         self.decode_seconds = 0.0                   # the last decode's cost: it picks the thread
-        self._job: Job | None = None
-        self._job_params = None
+        self.decode_job = LatestJob(session.workers, wait=True, parent=self)
+        self.decode_job.done.connect(self._on_decoded)
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self.refresh_manifold)
 
@@ -162,7 +164,6 @@ class MapPanel(QWidget):
             s.pick_point(z, f"({x:+.2f}, {y:+.2f})")
             return
         s.select(z)
-        from .image_panel import format_z
         s.notify(f"Decoded the point {format_z(z)} — drag the marker to move it")
 
     # -- the session -> the view ------------------------------------------------------------------
@@ -268,10 +269,11 @@ class MapPanel(QWidget):
         from engine import projected_ellipse
         s = self.session
         for key, item, colour in (("drop", s.dropped, DROP_COLOUR), ("draw", s.drawing, DRAW_COLOUR)):
-            if item is None or s.explore_model is None or item.image.size != s.explore_model.config.input_dim:
+            post = s.posterior(item)
+            if post is None:
                 self.view.set_posterior(None, key=key)
                 continue
-            mu, logvar = s.encode(item.image)
+            mu, logvar = post
             plane = s.plane
             self.view.set_posterior(s.project(mu), projected_ellipse(plane, mu, logvar, 1.0),
                                     projected_ellipse(plane, mu, logvar, 2.0), colour, key=key)
@@ -323,8 +325,8 @@ class MapPanel(QWidget):
         if params is None or self.session.replay is not None:
             return
         snap = self.session.snapshot
-        if self._job is not None:
-            self._job_params = "again"              # served by _on_job_done
+        if self.decode_job.busy:
+            self._submit(model, params, snap)       # served when the running decode returns
             return
         if self.decode_seconds <= FRAME_S:
             t0 = time.perf_counter()
@@ -332,24 +334,27 @@ class MapPanel(QWidget):
             self.decode_seconds = time.perf_counter() - t0
             self._show_mosaic(mosaic, params, snap)
             return
-        job = Job(lambda: (decode_plane(model, *params), params, model, snap))   # held by the call, not the job
-        job.returned.connect(self._on_job_returned)
-        job.finished.connect(self._on_job_done)
-        self._job, self._job_params, self._job_t0 = job, None, time.perf_counter()
-        if not self.session.workers.start(job):
-            self._job = None                        # closing: nothing to draw any more
+        self._submit(model, params, snap)
 
-    def _on_job_returned(self, result: tuple) -> None:
-        mosaic, params, model, snap = result
-        self.decode_seconds = time.perf_counter() - self._job_t0
+    @property
+    def decoding(self) -> bool:
+        """True while a manifold decode runs (or waits) in the worker pool."""
+        return self.decode_job.busy
+
+    def _submit(self, model, params: tuple, snap) -> None:
+        self.decode_job.submit(self._decode_timed, model, params, snap)
+
+    @staticmethod
+    def _decode_timed(model, params: tuple, snap) -> tuple:
+        t0 = time.perf_counter()
+        mosaic = decode_plane(model, *params)
+        return mosaic, params, model, snap, time.perf_counter() - t0
+
+    def _on_decoded(self, result: tuple) -> None:
+        mosaic, params, model, snap, seconds = result
+        self.decode_seconds = seconds
         if model is self.session.explore_model and self.session.replay is None:
             self._show_mosaic(mosaic, params, snap)
-
-    def _on_job_done(self) -> None:
-        self._job = None
-        if self._job_params == "again":
-            self._job_params = None
-            self.refresh_manifold()
 
     def _show_mosaic(self, mosaic: np.ndarray, params: tuple, snap=None) -> None:
         self.mosaic, self.extent = mosaic, params[1]

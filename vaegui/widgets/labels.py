@@ -1,26 +1,29 @@
 """A one-line label that elides its text ("…") instead of clipping it or widening its panel.
 
-The full text is always one hover away: the tooltip shows it whenever it does not fit.
+superqt's QElidingLabel does the eliding; this adds what the window needs on top: the full text
+is always one hover away (the tooltip shows it whenever it does not fit, above what the label
+is), and the label never asks for more width than it gets.
 """
 from __future__ import annotations
 
 from PyQt5.QtCore import QSize, Qt
-from PyQt5.QtGui import QPainter
 from PyQt5.QtWidgets import QLabel, QSizePolicy, QWidget
+from superqt import QElidingLabel
 
 
-class ElidedLabel(QLabel):
-    """QLabel for plain one-line text that never asks for more width than it gets."""
+class ElidedLabel(QElidingLabel):
+    """QElidingLabel for plain one-line text whose tooltip shows the full text when elided."""
 
     def __init__(self, text: str = "", parent: QWidget | None = None, objectName: str = "",  # noqa: N803 (Qt style)
                  elide: Qt.TextElideMode = Qt.ElideRight) -> None:
-        super().__init__(text, parent)
+        super().__init__(parent)
         if objectName:
             self.setObjectName(objectName)
-        self._elide = elide
         self._tip = ""
-        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.setTextFormat(Qt.PlainText)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.setElideMode(elide)
+        self.setText(text)
 
     def set_tip(self, tip: str) -> None:
         """What the label is, shown on hover above the full text when that is elided."""
@@ -32,9 +35,11 @@ class ElidedLabel(QLabel):
         self._update_tooltip()
 
     def is_elided(self) -> bool:
-        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
+        return QLabel.text(self) != self.text()
 
     def _update_tooltip(self) -> None:
+        if not hasattr(self, "_tip"):
+            return                    # QElidingLabel's constructor sets the text before ours runs
         full = self.text()
         if full and self.is_elided():
             self.setToolTip(f"{full}\n\n{self._tip}" if self._tip else full)
@@ -47,11 +52,3 @@ class ElidedLabel(QLabel):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self._update_tooltip()
-
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        p = QPainter(self)
-        rect = self.contentsRect()
-        text = self.fontMetrics().elidedText(self.text(), self._elide, rect.width())
-        p.setPen(self.palette().windowText().color())
-        p.drawText(rect, int(self.alignment()) | Qt.TextSingleLine, text)
-        p.end()

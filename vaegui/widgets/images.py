@@ -21,13 +21,6 @@ def as_image(flat: np.ndarray, image_shape) -> np.ndarray:
     return flat.reshape(shape)
 
 
-def describe_shape(shape) -> str:
-    """"28×28" for grey images, "64×64 colour" for RGB ones (width × height, as people say it)."""
-    shape = tuple(shape)
-    colour = len(shape) > 2 and int(shape[2]) == 3
-    return f"{int(shape[1])}×{int(shape[0])}" + (" colour" if colour else "")
-
-
 def to_uint8(img: np.ndarray) -> np.ndarray:
     """(H, W) or (H, W, 3) floats in [0, 1] (uint8 as it is) -> uint8, C-contiguous."""
     if img.dtype == np.uint8:
