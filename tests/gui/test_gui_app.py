@@ -9,7 +9,7 @@ import pytest
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QMessageBox, QPushButton
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_help_lists_the_options():
@@ -33,7 +33,7 @@ GLIBC = sys.platform.startswith("linux") and (os.confstr("CS_GNU_LIBC_VERSION") 
 HEAP_PROBE = """
 import numpy as np
 from vaegui import ensure_app
-from vaegui.heap import mallinfo2
+from vaegui.model.heap import mallinfo2
 ensure_app()
 big = np.ones(16 << 20, np.uint8)
 del big                     # freeing a mapped block raises glibc's own threshold to its size
@@ -57,7 +57,7 @@ def test_the_app_maps_large_arrays_of_its_own_so_freeing_them_returns_the_memory
 def test_allocated_bytes_counts_what_malloc_holds():
     """The soak (benchmarks/soak_memory.py) tells a leak from resident-size noise by it."""
     import numpy as np
-    from vaegui.heap import allocated_bytes
+    from vaegui.model.heap import allocated_bytes
     before = allocated_bytes()
     if before is None:
         pytest.skip("glibc older than 2.33: no mallinfo2")
@@ -151,7 +151,7 @@ def test_latent_size_one_trains_and_explores(qtbot, window, train):
 
 def test_folder_dialog_suggests_the_scanned_size(qtbot, tmp_path):
     from PIL import Image
-    from vaegui.folder_dialog import FolderOptionsDialog
+    from vaegui.commands.folder_dialog import FolderOptionsDialog
     for i in range(4):
         Image.fromarray(np.zeros((24, 18), np.uint8)).save(tmp_path / f"{i}.png")
     dlg = FolderOptionsDialog(str(tmp_path))
@@ -164,7 +164,7 @@ def test_folder_dialog_suggests_the_scanned_size(qtbot, tmp_path):
     dlg.color_combo.setCurrentText("colour (RGB)")
     dlg.background_combo.setCurrentText("custom")
     assert dlg.background_button.isEnabled()
-    dlg.background_button.set_colour((10, 20, 30))
+    dlg.background_button.setColor((10, 20, 30))
     assert dlg.options()[4:] == ("rgb", (10, 20, 30))
     for w in (dlg.path_edit, dlg.width_spin, dlg.height_spin, dlg.invert_combo, dlg.test_spin, dlg.color_combo,
               dlg.background_combo, dlg.background_button):

@@ -7,7 +7,7 @@ from PyQt5.QtWidgets import QFileDialog
 
 @pytest.fixture
 def settings():
-    from vaegui.main_window import APP_NAME, ORG_NAME
+    from vaegui.app import APP_NAME, ORG_NAME
     s = QSettings(ORG_NAME, APP_NAME)
     yield s
     for key in ("recentFolders", "lastModelDir", "lastExportDir", "geometry", "windowState"):

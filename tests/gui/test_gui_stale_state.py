@@ -96,7 +96,8 @@ def test_6_a_save_mid_epoch_records_the_epochs_the_weights_have(qtbot, window, t
     window.panels["training"].batch_spin.setValue(2)    # 1,000 batches an epoch: the pause lands mid-epoch
     _start_and_wait_for_batches(qtbot, window)
     qtbot.mouseClick(window.findChild(QPushButton, "pauseButton"), Qt.LeftButton)
-    assert window.commands.save_model(path=str(tmp_path / "mid.npz"))
+    with qtbot.waitSignal(window.commands.model_saved, timeout=60000):     # written once the worker has paused
+        assert window.commands.save_model(path=str(tmp_path / "mid.npz"))
     saved = load_model(tmp_path / "mid.npz")
     assert saved.epochs_trained == pytest.approx(s.trainer.epochs_trained)
     assert saved.partial_epoch is not None and saved.partial_epoch.batches == s.trainer.partial.batches
@@ -162,7 +163,7 @@ def test_10_at_1280x720_the_controls_stay_in_view_and_long_text_elides(qtbot, wi
 def test_10_a_first_start_on_a_1280x720_screen_opens_within_it(qtbot, small_mnist, monkeypatch):
     from PyQt5.QtCore import QRect, QSettings
     from vaegui import MainWindow
-    from vaegui.main_window import APP_NAME, ORG_NAME
+    from vaegui.app import APP_NAME, ORG_NAME
     settings = QSettings(ORG_NAME, APP_NAME)
     for key in ("geometry", "windowState"):                 # a first start: no saved layout
         settings.remove(key)

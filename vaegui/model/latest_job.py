@@ -16,6 +16,7 @@ dialog's own QThreadPool) and supersedes what came before:
 """
 from __future__ import annotations
 
+import weakref
 from typing import Callable
 
 from PyQt5.QtCore import QObject, QThreadPool, pyqtSignal
@@ -39,6 +40,7 @@ class LatestJob(QObject):
         self._cancel: Callable[[], None] | None = None
         self._queued: tuple | None = None
         self._live = 0                # jobs of any request still in the pool
+        self._newest = lambda: None   # a weak reference to the newest job started
         self.tag = None               # what the newest request was for (the caller's key)
 
     @property
@@ -50,6 +52,10 @@ class LatestJob(QObject):
     def idle(self) -> bool:
         """True when no job of this kind is in the pool, superseded ones included."""
         return self._live == 0 and self._queued is None
+
+    def newest_job(self) -> Job | None:
+        """The newest job started, while something else still holds it (the pool, until it is done)."""
+        return self._newest()
 
     def submit(self, func: Callable, *args, tag=None, cancel: Callable[[], None] | None = None,
                **kwargs) -> bool:
@@ -81,6 +87,7 @@ class LatestJob(QObject):
         job.errored.connect(lambda exc, n=number: self._on_errored(n, exc))
         job.finished.connect(lambda n=number: self._on_finished(n))   # not the job: a cycle
         self._running, self._cancel = number, cancel
+        self._newest = weakref.ref(job)
         self._live += 1
         if isinstance(self._pool, QThreadPool):
             self._pool.start(job)

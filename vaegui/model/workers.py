@@ -98,6 +98,11 @@ class Workers(QObject):
         return True
 
     @property
+    def live(self) -> int:
+        """Workers started and not yet finished."""
+        return len(self._live)
+
+    @property
     def busy(self) -> bool:
         return self.pool.activeThreadCount() > 0
 

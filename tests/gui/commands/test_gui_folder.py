@@ -128,7 +128,7 @@ def test_cancel_keeps_the_previous_data(qtbot, window, tmp_path, monkeypatch):
 
 
 def test_skipped_files_dialog_lists_each_file_and_why(qtbot):
-    from vaegui.folder_dialog import SkippedDialog
+    from vaegui.commands.folder_dialog import SkippedDialog
     dlg = SkippedDialog([("a/broken.png", "not an image"), ("b/empty.jpg", "empty file")])
     qtbot.addWidget(dlg)
     t = dlg.table

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import vaegui.folder_dialog as folder_dialog
+import vaegui.commands.folder_dialog as folder_dialog
 from engine import ScanCancelled
-from vaegui.folder_dialog import FolderOptionsDialog
+from vaegui.commands.folder_dialog import FolderOptionsDialog
 
 
 def images(folder, n=3, size=(24, 18)):

@@ -13,7 +13,7 @@ import pytest
 from superqt.utils import FunctionWorker
 
 import engine
-from vaegui.workers import Job, Workers
+from vaegui.model.workers import Job, Workers
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_a_finished_worker_and_what_its_job_held_are_freed_at_once(qtbot, no_cyc
     with qtbot.waitSignal(worker.finished, timeout=5000):
         assert workers.start(worker)
     del worker, held
-    qtbot.waitUntil(lambda: not workers._live, timeout=5000)
+    qtbot.waitUntil(lambda: workers.live == 0, timeout=5000)
     assert returned == [7]
     assert workers.pool.waitForDone(5000)              # the pool thread has left the worker's run()
     qtbot.waitUntil(lambda: worker_ref() is None and held_ref() is None, timeout=2000)
@@ -72,8 +72,7 @@ def test_jobs_whose_runs_overlap_hold_nothing_once_done(qtbot, no_cycle_collecto
             assert workers.start(jobs[0])
             qtbot.waitUntil(first_started.is_set, timeout=5000)     # its run() is inside catch_warnings
             assert workers.start(jobs[1])
-            qtbot.waitUntil(second_started.is_set, timeout=5000)
-            qtbot.wait(50)
+            qtbot.waitUntil(second_started.is_set, timeout=5000)   # its run() is inside catch_warnings too
             first_may_end.set()
         del jobs, held
         assert workers.pool.waitForDone(5000)
@@ -89,9 +88,9 @@ def test_the_neighbours_encoding_job_is_freed_when_done(qtbot, window, no_cycle_
     s.set_model(engine.VAE(engine.VAEConfig(hidden=(32,), latent_dim=2), seed=0))
     s.select(np.array([0.1, -0.2]))
     panel.refresh()                                      # now, not after the debounce
-    assert panel._job is not None, "the test set is encoded in a job"
-    job_ref = weakref.ref(panel._job)
-    qtbot.waitUntil(lambda: panel.neighbours is not None and panel._job is None, timeout=5000)
+    assert panel.encoding, "the test set is encoded in a job"
+    job_ref = weakref.ref(panel.encode_job.newest_job())
+    qtbot.waitUntil(lambda: panel.neighbours is not None and not panel.encoding, timeout=5000)
     qtbot.waitUntil(lambda: job_ref() is None, timeout=2000)
 
 
@@ -102,7 +101,7 @@ def test_a_cached_search_does_not_keep_the_model_it_was_for(qtbot, window, no_cy
     old = weakref.ref(s.explore_model)                   # the snapshot copy the search encodes with
     s.select(np.array([0.1, -0.2]))
     panel.refresh()
-    qtbot.waitUntil(lambda: panel.neighbours is not None and panel._job is None, timeout=5000)
+    qtbot.waitUntil(lambda: panel.neighbours is not None and not panel.encoding, timeout=5000)
     window.docks["dims"].raise_()                        # its tab hidden: no search for the next model
     s.set_model(engine.VAE(engine.VAEConfig(hidden=(32,), latent_dim=2), seed=1))   # explore another
     qtbot.waitUntil(lambda: old() is None, timeout=2000)
@@ -111,8 +110,8 @@ def test_a_cached_search_does_not_keep_the_model_it_was_for(qtbot, window, no_cy
 def test_the_training_generator_does_not_hold_the_snapshot_it_yielded(small_mnist, monkeypatch, no_cycle_collector):
     """Mid-epoch snapshots are rare (within 1% of the training time), so a generator that kept
     the last one would hold its model copy for minutes."""
-    from vaegui import training_run
-    from vaegui.training_run import Batches, Snapshot, training_events
+    from vaegui.model import training_run
+    from vaegui.model.training_run import Batches, Snapshot, training_events
     monkeypatch.setattr(training_run, "lower_priority", lambda: None)    # this runs in the test's thread
     monkeypatch.setattr(training_run, "SCATTER_BUDGET", 1e9)             # a snapshot at every batch
     data = small_mnist.subset(400, 50)

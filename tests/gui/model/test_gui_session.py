@@ -40,7 +40,7 @@ def _count(signal):
 @pytest.fixture
 def session(qtbot, small_mnist):
     from engine import VAE, VAEConfig
-    from vaegui.session import Session
+    from vaegui.model.session import Session
     s = Session()
     s.add_dataset("MNIST", small_mnist)
     s.set_model(VAE(VAEConfig(hidden=(8,), latent_dim=4)))

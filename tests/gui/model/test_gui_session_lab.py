@@ -14,7 +14,7 @@ def _count(signal):
 
 @pytest.fixture
 def session(qtbot, small_mnist):
-    from vaegui.session import Session
+    from vaegui.model.session import Session
     s = Session()
     s.add_dataset("MNIST", small_mnist)
     s.set_model(engine.VAE(engine.VAEConfig(hidden=(8,), latent_dim=4)))
@@ -23,7 +23,7 @@ def session(qtbot, small_mnist):
 
 
 def test_snapshots_carry_the_log_variances_of_the_scatter_subset(session):
-    from vaegui.session import scatter_subset
+    from vaegui.model.datasets import scatter_subset
     snap = session.snapshot
     mu, logvar = session.model.encode(scatter_subset(session.dataset)[0])
     np.testing.assert_array_equal(snap.codes, mu)
@@ -82,8 +82,8 @@ class Pausable:
 
 
 def test_stepper_pauses_after_exactly_one_batch_or_at_the_epochs_end(small_mnist, monkeypatch):
-    from vaegui import training_run
-    from vaegui.training_run import Batches, Stepper, training_events
+    from vaegui.model import training_run
+    from vaegui.model.training_run import Batches, Stepper, training_events
     monkeypatch.setattr(training_run, "lower_priority", lambda: None)    # this runs in the test's thread
     data = small_mnist.subset(400, 50)
     trainer = engine.Trainer(engine.VAE(engine.VAEConfig(hidden=(8,), latent_dim=2)), data,
@@ -108,9 +108,9 @@ def test_stepper_pauses_after_exactly_one_batch_or_at_the_epochs_end(small_mnist
 
 
 def test_the_epoch_end_snapshot_takes_its_codes_from_the_test_pass(small_mnist, monkeypatch):
-    from vaegui import training_run
-    from vaegui.session import scatter_indices, scatter_subset
-    from vaegui.training_run import Snapshot, training_events
+    from vaegui.model import training_run
+    from vaegui.model.datasets import scatter_indices, scatter_subset
+    from vaegui.model.training_run import Snapshot, training_events
     monkeypatch.setattr(training_run, "lower_priority", lambda: None)    # this runs in the test's thread
     data = small_mnist.subset(400, 300)
     trainer = engine.Trainer(engine.VAE(engine.VAEConfig(hidden=(8,), latent_dim=2)), data,

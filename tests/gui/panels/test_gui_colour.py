@@ -71,8 +71,8 @@ def test_the_draw_pad_draws_a_pen_colour_on_a_background_colour(qtbot, colour_wi
     panel, s = win.panels["draw"], win.session
     pad = panel.canvas
     assert pad.image_shape == SHAPE and panel.pen_button.isVisible() and panel.ground_button.isVisible()
-    panel.ground_button.set_colour((0, 0, 255))
-    panel.pen_button.set_colour((255, 0, 0))
+    panel.ground_button.setColor((0, 0, 255))
+    panel.pen_button.setColor((255, 0, 0))
     blank = pad.image().reshape(SHAPE)
     assert np.all(blank == (0.0, 0.0, 1.0)) and s.drawing is None     # a blank pad encodes nothing
     pad.stroke([(0.5, 0.0), (0.5, 1.0)])

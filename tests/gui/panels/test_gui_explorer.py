@@ -8,7 +8,7 @@ from PyQt5.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent
 from PyQt5.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox,
                              QFormLayout, QLineEdit, QListWidget, QMenu)
 
-from vaegui.latent_view import MIME_TEST_INDEX
+from vaegui.widgets.latent_view import MIME_TEST_INDEX
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from PIL import Image
 from PyQt5.QtCore import QPoint, QPointF, Qt
 
 import engine
-from vaegui.training_run import encode_snapshot
-from vaegui.session import scatter_subset
+from vaegui.model.training_run import encode_snapshot
+from vaegui.model.datasets import scatter_subset
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,7 @@ def test_pca_projection_drives_the_map_clicks_and_drops(qtbot, lab_window):
     np.testing.assert_allclose(s.selected, plane.origin + a * plane.axes[0] + b * plane.axes[1])
     mp.refresh_manifold()
     n = mp.grid_spin.value()
-    qtbot.waitUntil(lambda: mp._job is None and mp.mosaic is not None, timeout=5000)   # the decode is debounced
+    qtbot.waitUntil(lambda: not mp.decoding and mp.mosaic is not None, timeout=5000)   # the decode is debounced
     np.testing.assert_allclose(mp.mosaic, engine.plane_mosaic(s.explore_model, s.plane, n, mp.extent), atol=1e-6)
     s.drop_test_image(3)
     mean, _, _ = view.posterior("drop")
@@ -272,7 +272,7 @@ def check_class_list_searches_hides_and_isolates(lab_window):
 
 
 def test_a_hundred_classes_get_distinguishable_colours():
-    from vaegui.palette import distinct_colours
+    from vaegui.widgets.palette import distinct_colours
     c = distinct_colours(101).astype(int)
     assert len({tuple(v) for v in c}) == 101
     assert np.abs(np.diff(c, axis=0)).sum(axis=1).min() > 60      # consecutive classes differ clearly
@@ -285,7 +285,7 @@ def test_neighbours_after_an_epoch_use_its_test_pass_codes(qtbot, window, train,
     window.panels["training"].epochs_spin.setValue(1)
     train(window)
     assert s.snapshot.final and s.snapshot.test_codes is not None
-    monkeypatch.setattr(panel, "_encode_later", lambda *a: pytest.fail("the test set was encoded again"))
+    monkeypatch.setattr(panel.encode_job, "submit", lambda *a, **k: pytest.fail("the test set was encoded again"))
     z = np.array([0.2, -0.1])
     s.select(z)
     qtbot.waitUntil(lambda: panel.neighbours is not None, timeout=5000)

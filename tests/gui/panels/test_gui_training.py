@@ -137,7 +137,8 @@ def test_save_right_after_pause_waits_for_the_batch(qtbot, window, tmp_path):
     _click(qtbot, window, "startButton")
     qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 3, timeout=60000)
     _click(qtbot, window, "pauseButton")
-    assert window.commands.save_model(path=str(tmp_path / "paused.npz"))     # no wait for `paused` first
+    with qtbot.waitSignal(window.commands.model_saved, timeout=60000):     # written once the worker has paused
+        assert window.commands.save_model(path=str(tmp_path / "paused.npz"))     # no wait for `paused` first
     saved = load_model(str(tmp_path / "paused.npz")).model
     z = np.array([[0.3, -0.7]])
     assert np.array_equal(saved.decode(z), s.model.decode(z))    # exactly the paused weights
@@ -155,7 +156,8 @@ def test_ctrl_s_mid_run_saves_and_training_goes_on(qtbot, window, tmp_path, monk
     window.panels["training"].epochs_spin.setValue(50)
     _click(qtbot, window, "startButton")
     qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 3, timeout=60000)
-    qtbot.keyClick(window, Qt.Key_S, Qt.ControlModifier)
+    with qtbot.waitSignal(window.commands.model_saved, timeout=60000):     # between two batches
+        qtbot.keyClick(window, Qt.Key_S, Qt.ControlModifier)
     assert path.exists() and "Saved model" in window.status_text()
     assert load_model(str(path)).model.config.latent_dim == 2
     assert s.training.phase == "running"
@@ -167,7 +169,7 @@ def test_ctrl_s_mid_run_saves_and_training_goes_on(qtbot, window, tmp_path, monk
 
 def test_slow_loss_redraws_happen_less_often_within_bounds(qtbot, window, monkeypatch):
     import time
-    from vaegui import loss_plots
+    from vaegui.panels import loss_plots
     plots = window.panels["loss"]
     real = plots.draw_batches
 
@@ -188,7 +190,7 @@ def test_slow_loss_redraws_happen_less_often_within_bounds(qtbot, window, monkey
 def test_slow_loss_paints_count_in_the_redraw_budget(qtbot, window, monkeypatch):
     import time
     import pyqtgraph as pg
-    from vaegui import loss_plots
+    from vaegui.panels import loss_plots
     plots = window.panels["loss"]
     real = pg.GraphicsView.paintEvent
 
@@ -259,7 +261,7 @@ def test_starting_a_new_model_encodes_its_scatter_in_the_worker(qtbot, window, t
 
 
 def test_the_batch_history_is_bounded_and_keeps_the_curve():
-    from vaegui.loss_plots import GrowingBuffer
+    from vaegui.widgets.plot_buffers import GrowingBuffer
     buf = GrowingBuffer(2, capacity=4, max_rows=100)
     x = np.arange(1000, dtype=float)
     for s in range(0, 1000, 7):                      # chunks of 7, as batch updates arrive
