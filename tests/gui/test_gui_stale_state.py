@@ -8,24 +8,19 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QMessageBox, QProgressBar, QPushButton
 
 
-def _start_and_wait_for_batches(qtbot, win, n=3):
-    qtbot.mouseClick(win.findChild(QPushButton, "startButton"), Qt.LeftButton)
-    qtbot.waitUntil(lambda: win.panels["loss"].batches_plotted >= n, timeout=60000)
-
-
 def _stop_and_wait(qtbot, win):
     with qtbot.waitSignal(win.session.training_changed, timeout=60000,
                           check_params_cb=lambda st: st.phase == "idle" and bool(st.outcome)):
         qtbot.mouseClick(win.findChild(QPushButton, "stopButton"), Qt.LeftButton)
 
 
-def test_1_the_map_note_follows_a_new_run(qtbot, window):
+def test_1_the_map_note_follows_a_new_run(qtbot, window, started):
     from engine import VAE, VAEConfig
     s, note = window.session, window.map_panel.info
     s.set_model(VAE(VAEConfig(image_shape=(10, 10), hidden=(8,))))       # a model of other images
     assert "the data set has 28×28 images: Start trains a model for it" in note.text()
     window.panels["training"].epochs_spin.setValue(50)
-    _start_and_wait_for_batches(qtbot, window, 1)
+    started(window, 1)
     assert "Start trains" not in note.text() and "training on MNIST" in note.text()
     assert "28×28 images" in note.text()
     _stop_and_wait(qtbot, window)
@@ -44,9 +39,9 @@ def test_2_another_model_clears_the_previous_runs_progress(qtbot, window, train,
     assert label.text() == ""
 
 
-def test_3_after_stop_no_time_is_left_and_the_bar_text_fits(qtbot, window):
+def test_3_after_stop_no_time_is_left_and_the_bar_text_fits(qtbot, window, started):
     window.panels["training"].epochs_spin.setValue(50)
-    _start_and_wait_for_batches(qtbot, window)
+    started(window)
     assert " left" in window.panels["training"].progress_label.text()
     _stop_and_wait(qtbot, window)
     label = window.panels["training"].progress_label.text()
@@ -89,12 +84,12 @@ def test_5_a_model_of_other_data_with_the_same_image_size_is_questioned(qtbot, w
     assert window.commands.open_model(str(mnist_model)) and not asked      # its own data: no question
 
 
-def test_6_a_save_mid_epoch_records_the_epochs_the_weights_have(qtbot, window, tmp_path):
+def test_6_a_save_mid_epoch_records_the_epochs_the_weights_have(qtbot, window, tmp_path, started):
     from engine import load_model
     s = window.session
     window.panels["training"].epochs_spin.setValue(50)
     window.panels["training"].batch_spin.setValue(2)    # 1,000 batches an epoch: the pause lands mid-epoch
-    _start_and_wait_for_batches(qtbot, window)
+    started(window)
     qtbot.mouseClick(window.findChild(QPushButton, "pauseButton"), Qt.LeftButton)
     with qtbot.waitSignal(window.commands.model_saved, timeout=60000):     # written once the worker has paused
         assert window.commands.save_model(path=str(tmp_path / "mid.npz"))
@@ -116,11 +111,11 @@ def test_8_choosing_the_other_axis_dimension_swaps_them(qtbot, window):
     assert s.dims == (0, 1)
 
 
-def test_9_continuing_after_a_stop_mid_epoch_draws_after_it_and_records_it(qtbot, window, tmp_path):
+def test_9_continuing_after_a_stop_mid_epoch_draws_after_it_and_records_it(qtbot, window, tmp_path, started):
     s, plots, panel = window.session, window.panels["loss"], window.panels["training"]
     panel.epochs_spin.setValue(50)
     panel.batch_spin.setValue(2)                    # 1,000 batches an epoch: the stop lands mid-epoch
-    _start_and_wait_for_batches(qtbot, window)
+    started(window)
     _stop_and_wait(qtbot, window)
     stopped_at = s.trainer.epochs_trained
     assert 0 < stopped_at < 1 and s.trainer.partial is not None
@@ -141,11 +136,11 @@ def test_9_continuing_after_a_stop_mid_epoch_draws_after_it_and_records_it(qtbot
     assert float(rows[1]["epochs_trained"]) == pytest.approx(1 + stopped_at, abs=1e-3)
 
 
-def test_10_at_1280x720_the_controls_stay_in_view_and_long_text_elides(qtbot, window):
+def test_10_at_1280x720_the_controls_stay_in_view_and_long_text_elides(qtbot, window, settled):
     from PyQt5.QtCore import QRect
     window.resize(1280, 720)
     window.reset_layout()
-    qtbot.wait(50)
+    settled(lambda: (window.size(), window.findChild(QPushButton, "startButton").geometry()))   # laid out
     whole = QRect(0, 0, window.width(), window.height())
     for name in ("startButton", "pauseButton", "stopButton"):
         b = window.findChild(QPushButton, name)
@@ -160,7 +155,7 @@ def test_10_at_1280x720_the_controls_stay_in_view_and_long_text_elides(qtbot, wi
     assert window.width() <= 1280                                               # and nothing widened the window
 
 
-def test_10_a_first_start_on_a_1280x720_screen_opens_within_it(qtbot, small_mnist, monkeypatch):
+def test_10_a_first_start_on_a_1280x720_screen_opens_within_it(qtbot, small_mnist, monkeypatch, settled):
     from PyQt5.QtCore import QRect, QSettings
     from vaegui import MainWindow
     from vaegui.app import APP_NAME, ORG_NAME
@@ -171,7 +166,8 @@ def test_10_a_first_start_on_a_1280x720_screen_opens_within_it(qtbot, small_mnis
     win = MainWindow(dataset=small_mnist, confirm=False)
     qtbot.addWidget(win)
     win.show()
-    qtbot.wait(50)
+    qtbot.waitExposed(win)
+    settled(lambda: (win.size(), win.statusBar().geometry()))    # the docks have their final sizes
     assert win.width() <= 1280 and win.height() <= 720       # the docks' minimum sizes allow it
     bar = win.statusBar()
     assert bar.isVisible() and bar.mapTo(win, bar.rect().bottomLeft()).y() < 720

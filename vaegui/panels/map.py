@@ -14,9 +14,10 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QCursor
 from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QToolTip, QVBoxLayout, QWidget
+from superqt.utils import qdebounced
 
 from ..model.datasets import same_shape
 from ..model.describe import describe_shape, format_z
@@ -87,14 +88,13 @@ class MapPanel(QWidget):
         self.replay_text.setPos(8, 8)
         self._hover_tip = ""
 
-        self._scatter_shown: tuple = (None, None)  # (points (n, 2), labels) the scatter shows
+        self.scatter_shown: tuple = (None, None)  # (points (n, 2), labels) the scatter shows
         self.mosaic: np.ndarray | None = None       # the manifold on show and the extent it spans
         self.extent: tuple[float, float, float, float] | None = None
         self.decode_seconds = 0.0                   # the last decode's cost: it picks the thread
         self.decode_job = LatestJob(session.workers, wait=True, parent=self)
         self.decode_job.done.connect(self._on_decoded)
-        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.refresh_manifold)
+        self._debounced = qdebounced(self.refresh_manifold, timeout=DEBOUNCE_MS, parent=self)
 
         v = self.view
         v.clicked.connect(self.click_at)
@@ -103,7 +103,7 @@ class MapPanel(QWidget):
         v.left_view.connect(lambda: self._show_hover_tip(""))
         v.marker_moved.connect(lambda x, y: session.select(session.plane_to_z(x, y)))
         v.image_dropped.connect(lambda index, x, y: session.drop_test_image(index))
-        v.view_changed.connect(self._debounce.start)
+        v.view_changed.connect(lambda *_: self._debounced())
         self.manifold_check.toggled.connect(v.show_manifold)
         self.scatter_check.toggled.connect(v.show_scatter)
         self.grid_spin.valueChanged.connect(lambda _: self.refresh_manifold())
@@ -129,12 +129,12 @@ class MapPanel(QWidget):
     def _on_hovered(self, x: float, y: float) -> None:
         s = self.session
         s.set_hover(s.plane_to_z(x, y) if s.explore_model is not None else None)
-        self._show_hover_tip(self._class_near(x, y))
+        self._show_hover_tip(self.class_near(x, y))
 
-    def _class_near(self, x: float, y: float) -> str:
+    def class_near(self, x: float, y: float) -> str:
         """The class name of the shown scatter point within HOVER_PX pixels of (x, y), or ""."""
         ds = self.session.dataset
-        points, labels = self._scatter_shown
+        points, labels = self.scatter_shown
         if points is None or labels is None or ds is None or not ds.class_names or not self.view.scatter_visible():
             return ""
         px, py = self.view.vb.viewPixelSize()
@@ -248,7 +248,7 @@ class MapPanel(QWidget):
         if s.replay is not None:
             points, labels = s.replay.positions, s.replay_labels
         elif snap is None or snap.codes is None or snap.codes.shape[1] != s.latent_dim:
-            self._scatter_shown = (None, None)
+            self.scatter_shown = (None, None)
             self.view.set_scatter(None)
             return
         else:
@@ -256,7 +256,7 @@ class MapPanel(QWidget):
         if labels is not None and s.hidden_classes:
             keep = ~np.isin(labels, list(s.hidden_classes))
             points, labels = points[keep], labels[keep]
-        self._scatter_shown = (points, labels)
+        self.scatter_shown = (points, labels)
         self.view.set_scatter(points, labels)
 
     def _show_selection(self, z) -> None:
@@ -320,7 +320,7 @@ class MapPanel(QWidget):
     def refresh_manifold(self) -> None:
         """Decode the manifold over the visible plane now (here if that is cheap, else in a
         worker; a request made while one is decoding is served when it returns)."""
-        self._debounce.stop()
+        self._debounced.cancel()
         model, params = self.session.explore_model, self.manifold_params()
         if params is None or self.session.replay is not None:
             return

@@ -13,9 +13,10 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
-from PyQt5.QtCore import QSize, Qt, QTimer
+from PyQt5.QtCore import QSize, Qt
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QSpinBox, QVBoxLayout, QWidget
 from PyQt5.QtGui import QIcon
+from superqt.utils import qdebounced
 
 from ..widgets.images import as_image, to_pixmap
 from ..model.latest_job import LatestJob
@@ -67,11 +68,10 @@ class NeighboursPanel(QWidget):
         self.view.setToolTip("The test images nearest the selected point in latent space (by posterior mean), "
                              "nearest first; double-click one to drop it on the map")
         lay.addWidget(self.view, 1)
-        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.refresh)
+        self._debounced = qdebounced(self.refresh, timeout=DEBOUNCE_MS, parent=self)
         self.k_spin.valueChanged.connect(lambda _: self.refresh())
         self.view.itemDoubleClicked.connect(self._on_double_clicked)
-        session.selection_changed.connect(lambda _: self._debounce.start())
+        session.selection_changed.connect(lambda _: self._debounced())
         session.snapshot_changed.connect(self._on_snapshot)
         session.dataset_changed.connect(lambda _: self.refresh())
 
@@ -124,7 +124,7 @@ class NeighboursPanel(QWidget):
         """List the neighbours of the selected point (deferred while the panel is hidden: encoding
         the test set takes CPU from training, which a hidden tab should not)."""
         from engine import nearest_neighbours
-        self._debounce.stop()
+        self._debounced.cancel()
         s = self.session
         z = s.selected
         if z is not None and not self.isVisible():

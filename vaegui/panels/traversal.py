@@ -7,10 +7,11 @@ point. The codes and decodes are the engine's (`engine.traverse`); export writes
 from __future__ import annotations
 
 import numpy as np
-from PyQt5.QtCore import QRectF, QSaveFile, QSize, Qt, QTimer
+from PyQt5.QtCore import QRectF, QSaveFile, QSize, Qt
 from PyQt5.QtGui import QColor, QImage, QPainter
 from PyQt5.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
                              QVBoxLayout, QWidget)
+from superqt.utils import qdebounced
 
 from ..widgets.images import to_qimage
 
@@ -132,13 +133,12 @@ class TraversalPanel(QWidget):
         lay.addWidget(self.caption)
         self.view = TraversalView()
         lay.addWidget(self.view, 1)
-        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.refresh)
+        self._debounced = qdebounced(self.refresh, timeout=DEBOUNCE_MS, parent=self)
         self.range_combo.currentIndexChanged.connect(lambda _: self.refresh())
         self.steps_spin.valueChanged.connect(lambda _: self.refresh())
         self.rows_spin.valueChanged.connect(lambda _: self.refresh())
         self.export_button.clicked.connect(lambda: self.export_png())
-        session.selection_changed.connect(lambda _: self._debounce.start())   # off the click's path
+        session.selection_changed.connect(lambda _: self._debounced())   # off the click's path
         session.snapshot_changed.connect(self._on_snapshot)
         self.refresh()
 
@@ -147,7 +147,7 @@ class TraversalPanel(QWidget):
         # a few ms on an idle machine but far more when the cores are busy, so while the weights
         # move the grid follows the epoch ends (and any click), and every snapshot otherwise.
         if snap is None or snap.final or not self.session.training.running:
-            self._debounce.start()
+            self._debounced()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -156,7 +156,7 @@ class TraversalPanel(QWidget):
     def refresh(self) -> None:
         """Decode the traversal for the current point, range and snapshot (skipped while hidden)."""
         from engine import latent_health, posterior_values, prior_values, traverse
-        self._debounce.stop()
+        self._debounced.cancel()
         s = self.session
         snap = s.snapshot
         model = s.explore_model

@@ -53,7 +53,7 @@ def test_a_newer_choice_wins_over_an_older_scan(qtbot, tmp_path):
     dlg.path_edit.setText(str(images(tmp_path / "b", size=(10, 12))))
     dlg.rescan()
     qtbot.waitUntil(lambda: dlg.scan is not None, timeout=10000)
-    qtbot.wait(200)                                            # the first scan's result, if late, is ignored
+    qtbot.waitUntil(lambda: dlg.scan_job.idle, timeout=10000)  # the first scan has ended too: its result was ignored
     assert dlg.scan.path.name == "b" and (dlg.width_spin.value(), dlg.height_spin.value()) == (12, 10)
 
 

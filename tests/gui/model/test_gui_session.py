@@ -31,26 +31,9 @@ def test_a_new_panel_is_one_file_and_one_line(qtbot, small_mnist, monkeypatch):
     win.session.shutdown()
 
 
-def _count(signal):
-    got = []
-    signal.connect(lambda *a: got.append(a))
-    return got
-
-
-@pytest.fixture
-def session(qtbot, small_mnist):
-    from engine import VAE, VAEConfig
-    from vaegui.model.session import Session
-    s = Session()
-    s.add_dataset("MNIST", small_mnist)
-    s.set_model(VAE(VAEConfig(hidden=(8,), latent_dim=4)))
-    yield s
-    assert s.shutdown()
-
-
-def test_setters_emit_once_and_only_on_change(session):
+def test_setters_emit_once_and_only_on_change(session, emits):
     s = session
-    plane, sel = _count(s.plane_changed), _count(s.selection_changed)
+    plane, sel = emits(s.plane_changed), emits(s.selection_changed)
     s.set_plane(dims=(2, 3))
     s.set_plane(dims=(2, 3))
     s.select(np.ones(4))

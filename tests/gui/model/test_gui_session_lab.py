@@ -6,22 +6,6 @@ import pytest
 import engine
 
 
-def _count(signal):
-    got = []
-    signal.connect(lambda *a: got.append(a))
-    return got
-
-
-@pytest.fixture
-def session(qtbot, small_mnist):
-    from vaegui.model.session import Session
-    s = Session()
-    s.add_dataset("MNIST", small_mnist)
-    s.set_model(engine.VAE(engine.VAEConfig(hidden=(8,), latent_dim=4)))
-    yield s
-    assert s.shutdown()
-
-
 def test_snapshots_carry_the_log_variances_of_the_scatter_subset(session):
     from vaegui.model.datasets import scatter_subset
     snap = session.snapshot
@@ -30,9 +14,9 @@ def test_snapshots_carry_the_log_variances_of_the_scatter_subset(session):
     np.testing.assert_array_equal(snap.logvars, logvar)
 
 
-def test_projection_switches_the_plane_and_follows_new_snapshots(session):
+def test_projection_switches_the_plane_and_follows_new_snapshots(session, emits):
     s = session
-    kinds, planes = _count(s.projection_changed), _count(s.plane_changed)
+    kinds, planes = emits(s.projection_changed), emits(s.plane_changed)
     s.set_projection("pca")
     s.set_projection("pca")
     assert len(kinds) == 1 and len(planes) == 1
@@ -47,17 +31,17 @@ def test_projection_switches_the_plane_and_follows_new_snapshots(session):
     assert s.plane.kind == "slice" and s.plane.dims == s.dims
 
 
-def test_pca_needs_two_latent_dimensions(session):
+def test_pca_needs_two_latent_dimensions(session, emits):
     s = session
     s.set_model(engine.VAE(engine.VAEConfig(hidden=(8,), latent_dim=1)))
-    messages = _count(s.message)
+    messages = emits(s.message)
     s.set_projection("pca")
     assert s.projection == "slice" and "two latent dimensions" in messages[-1][0]
 
 
-def test_marks_replay_and_hidden_classes_emit_once_and_reset_with_the_model(session):
+def test_marks_replay_and_hidden_classes_emit_once_and_reset_with_the_model(session, emits):
     s = session
-    marks, replay, classes = _count(s.sample_marks_changed), _count(s.replay_changed), _count(s.classes_changed)
+    marks, replay, classes = emits(s.sample_marks_changed), emits(s.replay_changed), emits(s.classes_changed)
     s.set_sample_marks(np.zeros((3, 4)))
     frame = engine.make_map_frame(0.5, np.zeros((4, 4)), (-1, 1, -1, 1), np.zeros((2, 2)), np.zeros(4))
     s.set_replay(frame, np.array([0, 1]))

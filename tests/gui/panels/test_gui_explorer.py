@@ -3,7 +3,7 @@ import csv
 
 import numpy as np
 import pytest
-from PyQt5.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
+from PyQt5.QtCore import QEvent, QMimeData, QPointF, Qt
 from PyQt5.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent
 from PyQt5.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox,
                              QFormLayout, QLineEdit, QListWidget, QMenu)
@@ -25,14 +25,10 @@ def model_window(window, tmp_path, small_mnist):
     return window
 
 
-def _view_pos(view, x, y) -> QPoint:
-    return view.mapFromScene(view.vb.mapViewToScene(QPointF(x, y)))
-
-
-def test_click_shows_exactly_the_engines_decode(qtbot, model_window):
+def test_click_shows_exactly_the_engines_decode(qtbot, model_window, view_pos):
     win = model_window
     view = win.map_panel.view
-    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=_view_pos(view, 1.0, -0.5))
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=view_pos(view, 1.0, -0.5))
     z = win.session.selected
     px = view.vb.viewPixelSize()
     assert abs(z[0] - 1.0) <= 1.5 * px[0] and abs(z[1] + 0.5) <= 1.5 * px[1]
@@ -48,34 +44,41 @@ def _mouse(widget, kind, pos, button, buttons) -> None:
     QApplication.sendEvent(widget, QMouseEvent(kind, QPointF(pos), button, buttons, Qt.NoModifier))
 
 
-def test_hover_and_marker_drag_decode(qtbot, model_window):
+def test_hover_and_marker_drag_decode(qtbot, model_window, view_pos, settled):
     win = model_window
     view, vp = win.map_panel.view, win.map_panel.view.viewport()
     model, inspector = win.session.model, win.panels["inspector"]
-    qtbot.wait(50)                                   # let the layout settle: the view's range is final
-    pos = _view_pos(view, 0.3, 0.2)
+    settled(lambda: (tuple(map(tuple, view.viewRange())), vp.size()))   # the layout has settled: the range is final
+    pos = view_pos(view, 0.3, 0.2)
     qtbot.mouseMove(vp, pos)                         # hovering previews the point under the cursor
     under = view.vb.mapSceneToView(view.mapToScene(pos))
     assert np.array_equal(inspector.hover.image(),
                           model.decode(np.array([[under.x(), under.y()]]))[0].reshape(28, 28))
-    qtbot.mouseClick(vp, Qt.LeftButton, pos=_view_pos(view, 0.0, 0.0))
+    qtbot.mouseClick(vp, Qt.LeftButton, pos=view_pos(view, 0.0, 0.0))
     start = win.session.selected
-    _mouse(vp, QEvent.MouseButtonPress, _view_pos(view, *start), Qt.LeftButton, Qt.LeftButton)
+    _mouse(vp, QEvent.MouseButtonPress, view_pos(view, *start), Qt.LeftButton, Qt.LeftButton)
     path = []
+    px = view.vb.viewPixelSize()
+
+    def moved_to(x, y):
+        """Move the held mouse to (x, y) until the marker is there (pyqtgraph drops mouse moves
+        that come faster than it redraws, so a move is repeated until it lands, never slept on)."""
+        _mouse(vp, QEvent.MouseMove, view_pos(view, x, y), Qt.NoButton, Qt.LeftButton)
+        z = win.session.selected
+        return abs(z[0] - x) <= 3 * px[0] and abs(z[1] - y) <= 3 * px[1]
+
     for t in np.linspace(0.2, 1.0, 5):              # decodes continuously while the marker moves
-        qtbot.wait(20)
-        _mouse(vp, QEvent.MouseMove, _view_pos(view, -t, t), Qt.NoButton, Qt.LeftButton)
+        qtbot.waitUntil(lambda: moved_to(-t, t), timeout=5000)
         z = win.session.selected
         assert np.allclose(z, [view.marker.pos().x(), view.marker.pos().y()])
         assert np.array_equal(inspector.decoded.image(), model.decode(z[None, :])[0].reshape(28, 28))
         path.append(z)
-    _mouse(vp, QEvent.MouseButtonRelease, _view_pos(view, -1.0, 1.0), Qt.LeftButton, Qt.NoButton)
+    _mouse(vp, QEvent.MouseButtonRelease, view_pos(view, -1.0, 1.0), Qt.LeftButton, Qt.NoButton)
     assert np.all(np.diff(np.array(path)[:, 0]) < 0) and np.all(np.diff(np.array(path)[:, 1]) > 0)
-    px = view.vb.viewPixelSize()
     assert abs(path[-1][0] + 1.0) <= 3 * px[0] and abs(path[-1][1] - 1.0) <= 3 * px[1]
 
 
-def test_drop_gallery_image_shows_reconstruction_and_posterior(qtbot, model_window, small_mnist):
+def test_drop_gallery_image_shows_reconstruction_and_posterior(qtbot, model_window, small_mnist, view_pos):
     from engine import posterior_ellipse
     win = model_window
     gallery = win.findChild(QListWidget, "gallery")
@@ -85,7 +88,7 @@ def test_drop_gallery_image_shows_reconstruction_and_posterior(qtbot, model_wind
     md = QMimeData()
     md.setData(MIME_TEST_INDEX, str(index).encode())
     assert gallery.mimeData([gallery.item(3)]).data(MIME_TEST_INDEX) == md.data(MIME_TEST_INDEX)
-    pos = _view_pos(view, 0.0, 0.0)
+    pos = view_pos(view, 0.0, 0.0)
     # what Qt delivers during a drag and drop: enter, move, drop
     enter = QDragEnterEvent(pos, Qt.CopyAction, md, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(view.viewport(), enter)

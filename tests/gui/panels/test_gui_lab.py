@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 from PIL import Image
-from PyQt5.QtCore import QPoint, QPointF, Qt
+from PyQt5.QtCore import Qt
 
 import engine
 from vaegui.model.training_run import encode_snapshot
@@ -36,10 +36,6 @@ def lab_window(window, model_file):
 def scatter_posteriors(win):
     x, _ = scatter_subset(win.session.dataset)
     return win.session.model.encode(x)
-
-
-def _view_pos(view, x, y) -> QPoint:
-    return view.mapFromScene(view.vb.mapViewToScene(QPointF(x, y)))
 
 
 def check_latent_health_shows_the_engines_kl_per_dimension_and_active_units(lab_window):
@@ -107,7 +103,7 @@ def check_traversal_tiles_are_decodes_of_the_expected_codes(lab_window, tmp_path
     np.testing.assert_allclose(panel.point, mu.mean(axis=0), rtol=1e-6)
 
 
-def test_pca_projection_drives_the_map_clicks_and_drops(qtbot, lab_window):
+def test_pca_projection_drives_the_map_clicks_and_drops(qtbot, lab_window, view_pos):
     win = lab_window
     s, mp = win.session, win.map_panel
     combo = win.findChild(type(win.panels["dims"].projection_combo), "projectionCombo")
@@ -121,7 +117,7 @@ def test_pca_projection_drives_the_map_clicks_and_drops(qtbot, lab_window):
         assert abs(plane.axes[i] @ vt[i]) == pytest.approx(1.0, abs=1e-4)
     np.testing.assert_allclose(mp.view.scatter_points(), plane.coords(mu), rtol=1e-4, atol=1e-4)
     view = mp.view
-    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=_view_pos(view, 0.8, -0.4))
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=view_pos(view, 0.8, -0.4))
     a, b = plane.coords(s.selected)[0]
     px = view.vb.viewPixelSize()
     assert abs(a - 0.8) <= 1.5 * px[0] and abs(b + 0.4) <= 1.5 * px[1]
@@ -157,7 +153,7 @@ def check_neighbours_match_a_brute_force_search(qtbot, lab_window):
     assert [view.item(i).data(Qt.UserRole) for i in range(8)] == brute.tolist()
     first = view.item(0).text()
     assert s.dataset.class_names[int(s.dataset.y_test[brute[0]])] in first and f"{dist[brute[0]]:.2f}" in first
-    panel._on_double_clicked(view.item(1))              # real data next to the decode: drop it
+    view.itemDoubleClicked.emit(view.item(1))           # real data next to the decode: drop it
     assert s.dropped.index == brute[1]
 
 
@@ -266,9 +262,9 @@ def check_class_list_searches_hides_and_isolates(lab_window):
     panel.show_all_button.click()
     assert s.hidden_classes == frozenset() and all(c > 0 for c in view.points_per_class())
     # hovering a scatter point names its class
-    points, labels = win.map_panel._scatter_shown
+    points, labels = win.map_panel.scatter_shown
     x, y = points[0]
-    assert win.map_panel._class_near(x, y) == f"{s.dataset.class_names[labels[0]]} (class {labels[0]})"
+    assert win.map_panel.class_near(x, y) == f"{s.dataset.class_names[labels[0]]} (class {labels[0]})"
 
 
 def test_a_hundred_classes_get_distinguishable_colours():

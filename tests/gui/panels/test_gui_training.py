@@ -1,17 +1,13 @@
 """Training through the real worker: live plots, snapshots, pause/resume, stop, close, save mid-run."""
 import numpy as np
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QProgressBar, QPushButton, QSpinBox
+from PyQt5.QtWidgets import QApplication, QProgressBar, QPushButton, QSpinBox
 
 import pyqtgraph as pg
 
 
-def _click(qtbot, win, name):
-    qtbot.mouseClick(win.findChild(QPushButton, name), Qt.LeftButton)
-
-
-def _run(qtbot, win, train):
-    return train(win, lambda: _click(qtbot, win, "startButton")).outcome
+def _run(click, win, train):
+    return train(win, lambda: click(win, "startButton")).outcome
 
 
 def test_object_names_exist(window):
@@ -23,11 +19,11 @@ def test_object_names_exist(window):
         assert window.findChild(object, name) is not None, name
 
 
-def test_full_run_streams_every_epoch(qtbot, window, train):
+def test_full_run_streams_every_epoch(qtbot, window, train, click):
     s = window.session
     snapshots = []
     s.snapshot_changed.connect(snapshots.append)
-    assert _run(qtbot, window, train) == "completed"
+    assert _run(click, window, train) == "completed"
     plots = window.panels["loss"]
     assert plots.epochs_plotted == 2
     xs, ys = plots.test_curve.getData()
@@ -53,14 +49,14 @@ def test_full_run_streams_every_epoch(qtbot, window, train):
     assert s.dirty
 
 
-def test_stop_mid_run_keeps_a_usable_model(qtbot, window, train):
+def test_stop_mid_run_keeps_a_usable_model(qtbot, window, train, click):
     s = window.session
     window.panels["training"].epochs_spin.setValue(50)
 
     def start_then_stop():
-        _click(qtbot, window, "startButton")
+        click(window, "startButton")
         qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 5, timeout=60000)
-        _click(qtbot, window, "stopButton")
+        click(window, "stopButton")
     assert train(window, start_then_stop).outcome == "stopped"
     assert s.trainer.epochs_done < 50
     assert np.array_equal(s.explore_model.params, s.model.params)    # the explorer shows the final weights
@@ -72,71 +68,72 @@ def test_stop_mid_run_keeps_a_usable_model(qtbot, window, train):
     assert bar.value() == bar.maximum()
 
 
-def test_pause_resume_continues_the_same_run(qtbot, window, train):
+def test_pause_resume_continues_the_same_run(qtbot, window, train, click):
     s = window.session
     window.panels["training"].epochs_spin.setValue(3)
     pause = window.findChild(QPushButton, "pauseButton")
 
     def start_pause_resume():
         with qtbot.waitSignal(s.training_changed, timeout=60000, check_params_cb=lambda st: st.phase == "paused"):
-            _click(qtbot, window, "startButton")
-            _click(qtbot, window, "pauseButton")     # before the run can end, however fast it is
+            click(window, "startButton")
+            click(window, "pauseButton")     # before the run can end, however fast it is
         assert pause.text() == "Resume"
         assert window.findChild(QProgressBar, "progressBar").format().endswith("— paused")
         n = window.panels["loss"].batches_plotted
         params = s.model.params.copy()
-        qtbot.wait(300)
-        assert window.panels["loss"].batches_plotted == n          # nothing trains while paused
+        with qtbot.assertNotEmitted(s.batches_arrived, wait=300):   # nothing trains while paused
+            pass
+        assert window.panels["loss"].batches_plotted == n
         assert np.array_equal(s.model.params, params)
         assert np.array_equal(s.explore_model.params, params)      # the explorer shows the weights as they are
         window.map_panel.click_at(0.0, 0.0)                     # and works while paused
         assert window.panels["inspector"].decoded.image() is not None
-        _click(qtbot, window, "pauseButton")
+        click(window, "pauseButton")
     train(window, start_pause_resume)
     trainer = s.trainer
     assert [r.epoch for r in trainer.history] == [1, 2, 3]
     assert window.panels["loss"].batches_plotted == 3 * 20
 
 
-def test_resume_asked_before_the_pause_landed_is_not_lost(qtbot, window, train):
+def test_resume_asked_before_the_pause_landed_is_not_lost(qtbot, window, train, click):
     s = window.session
     window.panels["training"].epochs_spin.setValue(3)
 
     def pause_and_resume_at_once():
-        _click(qtbot, window, "startButton")
+        click(window, "startButton")
         s.pause()
         s.resume()                                   # superqt ignores a resume of a worker not yet paused
     assert train(window, pause_and_resume_at_once).outcome == "completed"
     assert [r.epoch for r in s.trainer.history] == [1, 2, 3]
 
 
-def test_close_mid_run_ends_the_thread(qtbot, window):
+def test_close_mid_run_ends_the_thread(qtbot, window, click):
     s = window.session
     window.panels["training"].epochs_spin.setValue(50)
-    _click(qtbot, window, "startButton")
+    click(window, "startButton")
     qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 3, timeout=60000)
     window.close()
     assert not s.workers.busy and not s.training.running
     assert s.training.outcome == "stopped"
 
 
-def test_close_while_paused_ends_the_thread(qtbot, window):
+def test_close_while_paused_ends_the_thread(qtbot, window, click):
     s = window.session
     window.panels["training"].epochs_spin.setValue(50)
     with qtbot.waitSignal(s.training_changed, timeout=60000, check_params_cb=lambda st: st.phase == "paused"):
-        _click(qtbot, window, "startButton")
-        _click(qtbot, window, "pauseButton")
+        click(window, "startButton")
+        click(window, "pauseButton")
     window.close()
     assert not s.workers.busy and not s.training.running
 
 
-def test_save_right_after_pause_waits_for_the_batch(qtbot, window, tmp_path):
+def test_save_right_after_pause_waits_for_the_batch(qtbot, window, tmp_path, click):
     from engine import load_model
     s = window.session
     window.panels["training"].epochs_spin.setValue(50)
-    _click(qtbot, window, "startButton")
+    click(window, "startButton")
     qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 3, timeout=60000)
-    _click(qtbot, window, "pauseButton")
+    click(window, "pauseButton")
     with qtbot.waitSignal(window.commands.model_saved, timeout=60000):     # written once the worker has paused
         assert window.commands.save_model(path=str(tmp_path / "paused.npz"))     # no wait for `paused` first
     saved = load_model(str(tmp_path / "paused.npz")).model
@@ -147,14 +144,14 @@ def test_save_right_after_pause_waits_for_the_batch(qtbot, window, tmp_path):
     assert not s.training.running
 
 
-def test_ctrl_s_mid_run_saves_and_training_goes_on(qtbot, window, tmp_path, monkeypatch):
+def test_ctrl_s_mid_run_saves_and_training_goes_on(qtbot, window, tmp_path, monkeypatch, click):
     from PyQt5.QtWidgets import QFileDialog
     from engine import load_model
     s = window.session
     path = tmp_path / "mid_run.npz"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
     window.panels["training"].epochs_spin.setValue(50)
-    _click(qtbot, window, "startButton")
+    click(window, "startButton")
     qtbot.waitUntil(lambda: window.panels["loss"].batches_plotted >= 3, timeout=60000)
     with qtbot.waitSignal(window.commands.model_saved, timeout=60000):     # between two batches
         qtbot.keyClick(window, Qt.Key_S, Qt.ControlModifier)
@@ -213,17 +210,18 @@ def test_a_loss_redraw_paints_each_plot_once(qtbot, window, monkeypatch):
     plots = window.panels["loss"]
     plots.add_batches(np.array([[0.01 * i, 300.0 - i, 290.0 - i, 5.0 + i] for i in range(40)]))
     plots.redraw_tick()
-    qtbot.wait(50)
+    QApplication.processEvents()                 # that redraw's paints are done
     painted = []
     real = pg.GraphicsView.paintEvent
     monkeypatch.setattr(pg.GraphicsView, "paintEvent", lambda view, e: painted.append(view.objectName()) or real(view, e))
     plots.add_batches(np.array([[0.5 + 0.01 * i, 100.0 - i, 90.0 - i, 9.0 + i] for i in range(40)]))  # the y range moves
     plots.redraw_tick()
-    qtbot.wait(100)
+    qtbot.waitUntil(lambda: "lossPlot" in painted and "klPlot" in painted, timeout=5000)
+    QApplication.processEvents()                 # and no second paint is pending
     assert painted.count("lossPlot") == 1 and painted.count("klPlot") == 1
 
 
-def test_a_conv_model_trains_streams_saves_and_reopens(qtbot, window, train, tmp_path):
+def test_a_conv_model_trains_streams_saves_and_reopens(qtbot, window, train, tmp_path, click):
     panel, s = window.panels["training"], window.session
     assert not panel.channels_edit.isEnabled()                      # the MLP is the default
     panel.arch_combo.setCurrentIndex(panel.arch_combo.findData("conv"))
@@ -231,7 +229,7 @@ def test_a_conv_model_trains_streams_saves_and_reopens(qtbot, window, train, tmp
     panel.channels_edit.setText("4,8")
     panel.hidden_edit.setText("16")
     panel.epochs_spin.setValue(1)
-    assert _run(qtbot, window, train) == "completed"
+    assert _run(click, window, train) == "completed"
     assert s.model.config.arch == "conv" and s.model.config.channels == (4, 8)
     assert window.panels["loss"].epochs_plotted == 1
     assert len(window.map_panel.view.scatter_points()) == 500
