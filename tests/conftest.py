@@ -67,8 +67,19 @@ def session(qtbot, small_mnist):
     s = Session()
     s.add_dataset("MNIST", small_mnist)
     s.set_model(engine.VAE(engine.VAEConfig(hidden=(8,), latent_dim=4)))
+    qtbot.waitUntil(lambda: s.snapshot.codes is not None, timeout=10000)    # encoded in a pool job
     yield s
     assert s.shutdown()
+
+
+@pytest.fixture
+def encoded(qtbot):
+    """encoded(session): wait until the snapshot of the model at rest has its codes (a pool job
+    encodes them after an open, a pause, a run's end or another data set)."""
+    def _encoded(session, timeout=10000):
+        qtbot.waitUntil(lambda: not session.encoding and session.snapshot is not None
+                        and session.snapshot.codes is not None, timeout=timeout)
+    return _encoded
 
 
 @pytest.fixture

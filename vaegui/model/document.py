@@ -3,12 +3,19 @@
 The model changes while a run trains it; the explorer never decodes with it directly but with
 the latest `Snapshot`'s copy, whose weights never change under it. A model with a trainer came
 from a run of this session; one with a model file was opened from disk.
+
+A snapshot is encoded once, off the GUI thread: a run's in its worker, and one of the model at
+rest (opened, paused, the run over, another data set) in a pool job (`refresh_snapshot`): the
+copy is announced at once (the explorer decodes with it; the scatter keeps the codes it had
+when they are still the same model's and data's), and the same copy again with its fresh codes
+when the job returns. Every panel reads that one result.
 """
 from __future__ import annotations
 
 import numpy as np
 from PyQt5.QtCore import QObject, pyqtSignal
 
+from .latest_job import LatestJob
 from .training_run import Snapshot, encode_snapshot
 
 
@@ -28,6 +35,9 @@ class Document(QObject):
         self._snapshot: Snapshot | None = None
         self._path: str | None = None
         self._dirty = False
+        self._encode_job = LatestJob(session.workers, parent=self)
+        self._encode_job.done.connect(self._on_encoded)
+        self._codes_for = (None, None)    # (model, scatter images) the snapshot's codes belong to
 
     # ------------------------------------------------------------------ what the model is
     @property
@@ -138,7 +148,19 @@ class Document(QObject):
         """The run about to start trains the current model with `trainer` (a continued run)."""
         self._trainer = trainer
 
+    @property
+    def encoding(self) -> bool:
+        """True while the model at rest is being encoded for its snapshot (a pool job)."""
+        return self._encode_job.busy
+
     def set_snapshot(self, snapshot: Snapshot | None) -> None:
+        """Explore `snapshot` (a run's, or one made here); a pending encoding of an older one is dropped."""
+        self._encode_job.forget()
+        self._show(snapshot)
+        if snapshot is not None and snapshot.codes is not None:
+            self._codes_for = (self._model, self._session.data.scatter[0])
+
+    def _show(self, snapshot: Snapshot | None) -> None:
         if snapshot is self._snapshot:
             return
         self._snapshot = snapshot
@@ -147,7 +169,8 @@ class Document(QObject):
         self.snapshot_changed.emit(snapshot)
 
     def refresh_snapshot(self, encode: bool = True) -> None:
-        """A new snapshot of the model at rest (its weights do not change while idle or paused)."""
+        """A new snapshot of the model at rest (its weights do not change while idle or paused):
+        its copy now, its codes from a pool job (see the module). encode=False: no codes."""
         s = self._session
         if self._model is None:
             self.set_snapshot(None)
@@ -155,7 +178,28 @@ class Document(QObject):
         x, y = s.data.scatter if s.compatible and encode else (None, None)
         epoch = self._trainer.epochs_done if self._trainer is not None else \
             (self._model_file.epochs_done if self._model_file is not None else 0)
-        self.set_snapshot(encode_snapshot(self._model, x, y, epoch, True, s.inputs.images()))
+        prev = self._snapshot
+        keep = x is not None and prev is not None and prev.codes is not None and \
+            self._codes_for[0] is self._model and self._codes_for[1] is x   # a few batches old: better than none meanwhile
+        copy = self._model.copy()
+        self.set_snapshot(Snapshot(copy, prev.codes if keep else None, y if keep else None, float(epoch), True,
+                                   prev.logvars if keep else None))
+        if not keep:
+            self._codes_for = (None, None)
+        if x is None:
+            return
+        # the job encodes with a copy of its own: the GUI thread decodes with `copy` meanwhile
+        # (an input's posterior, one image, is encoded once when a panel first asks: inputs.py)
+        self._encode_job.submit(encode_snapshot, self._model.copy(), x, y, epoch, True, tag=(copy, self._model, x))
+
+    def _on_encoded(self, encoded: Snapshot) -> None:
+        copy, model, x = self._encode_job.tag
+        if model is not self._model or self._snapshot is None or self._snapshot.model is not copy:
+            return                        # another model or snapshot came meanwhile
+        snap = Snapshot(copy, encoded.codes, encoded.labels, encoded.epoch, True, encoded.logvars,
+                        inputs=self._snapshot.inputs)
+        self._show(snap)
+        self._codes_for = (model, x) if snap.codes is not None else (None, None)
 
     # ------------------------------------------------------------------ the file
     @property

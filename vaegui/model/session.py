@@ -41,7 +41,7 @@ PARTS = {
              "add_dataset", "find_dataset", "set_dataset"),
     "document": ("model_changed", "snapshot_changed", "file_changed", "model", "trainer", "model_file",
                  "snapshot", "explore_model", "image_shape", "latent_dim", "trained_on", "history",
-                 "partial_epochs", "setting_changes", "epochs_trained", "encode", "set_model", "set_snapshot",
+                 "partial_epochs", "setting_changes", "epochs_trained", "encode", "set_model", "set_snapshot", "encoding",
                  "path", "dirty", "set_file", "set_dirty"),
     "plane_state": ("plane_changed", "projection_changed", "hold_changed", "dims", "base", "set_plane",
                     "hold", "set_hold", "projection", "plane", "set_projection", "plane_to_z", "project"),

@@ -136,7 +136,7 @@ def test_skipped_files_dialog_lists_each_file_and_why(qtbot):
     assert (t.item(0, 0).text(), t.item(0, 1).text()) == ("a/broken.png", "not an image")
 
 
-def test_a_model_brings_back_the_folder_it_was_trained_on(qtbot, window, tmp_path):
+def test_a_model_brings_back_the_folder_it_was_trained_on(qtbot, window, tmp_path, encoded):
     from engine import Trainer, TrainConfig, VAE, VAEConfig, load_folder, save_model
     s = window.session
     folder = make_folder(tmp_path / "shapes")
@@ -152,6 +152,7 @@ def test_a_model_brings_back_the_folder_it_was_trained_on(qtbot, window, tmp_pat
     assert s.dataset.image_shape == (12, 15, 1)
     assert len(s.dataset.x_test) == 15                          # the recorded 25% split
     assert s.model_file.dataset_source == str(folder.resolve())
+    encoded(s)
     assert s.snapshot.codes is not None and len(s.snapshot.codes) == 15
 
     # Opened again: the folder is already loaded at that size, so the window switches to it.

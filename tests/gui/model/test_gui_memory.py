@@ -82,10 +82,11 @@ def test_jobs_whose_runs_overlap_hold_nothing_once_done(qtbot, no_cycle_collecto
     assert workers.close(5000)
 
 
-def test_the_neighbours_encoding_job_is_freed_when_done(qtbot, window, no_cycle_collector):
+def test_the_neighbours_encoding_job_is_freed_when_done(qtbot, window, no_cycle_collector, encoded):
     s, panel = window.session, window.panels["neighbours"]
     window.docks["neighbours"].raise_()                  # a hidden tab defers its search
     s.set_model(engine.VAE(engine.VAEConfig(hidden=(32,), latent_dim=2), seed=0))
+    encoded(s)               # the snapshot's own job first: two overlapping runs can pin one (test above)
     s.select(np.array([0.1, -0.2]))
     panel.refresh()                                      # now, not after the debounce
     assert panel.encoding, "the test set is encoded in a job"

@@ -14,7 +14,7 @@ def test_snapshots_carry_the_log_variances_of_the_scatter_subset(session):
     np.testing.assert_array_equal(snap.logvars, logvar)
 
 
-def test_projection_switches_the_plane_and_follows_new_snapshots(session, emits):
+def test_projection_switches_the_plane_and_follows_new_snapshots(session, emits, encoded):
     s = session
     kinds, planes = emits(s.projection_changed), emits(s.plane_changed)
     s.set_projection("pca")
@@ -26,6 +26,7 @@ def test_projection_switches_the_plane_and_follows_new_snapshots(session, emits)
     np.testing.assert_allclose(z, expected.origin + 0.5 * expected.axes[0] - 1.0 * expected.axes[1])
     assert s.project(z) == pytest.approx((0.5, -1.0))
     s.set_model(engine.VAE(engine.VAEConfig(hidden=(8,), latent_dim=4), seed=3))   # a new snapshot
+    encoded(s)
     np.testing.assert_allclose(s.plane.origin, s.snapshot.codes.astype(float).mean(axis=0), rtol=1e-6)
     s.set_projection("slice")
     assert s.plane.kind == "slice" and s.plane.dims == s.dims

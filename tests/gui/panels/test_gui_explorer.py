@@ -262,7 +262,7 @@ def test_opened_history_fits_the_loss_plot(qtbot, model_window):
     assert y0 <= min(losses) and max(losses) <= y1        # every epoch point is on the plot
 
 
-def test_open_model_with_other_image_size_offers_a_switch(qtbot, window, tmp_path, small_mnist):
+def test_open_model_with_other_image_size_offers_a_switch(qtbot, window, tmp_path, small_mnist, encoded):
     from engine import Dataset, VAE, VAEConfig, save_model
     s = window.session
     small = Dataset("tiny", small_mnist.x_train[:, :100], None, small_mnist.x_test[:, :100], None, (10, 10))
@@ -270,6 +270,7 @@ def test_open_model_with_other_image_size_offers_a_switch(qtbot, window, tmp_pat
     model = VAE(VAEConfig(image_shape=(28, 28), hidden=(16,)), seed=0)
     save_model(tmp_path / "m28.npz", model)
     assert window.commands.open_model(str(tmp_path / "m28.npz"))      # scripted: takes "Switch to MNIST"
+    encoded(s)
     assert s.dataset.image_shape == (28, 28, 1) and s.dataset_label == "MNIST"
     assert s.snapshot.codes is not None                                 # the scatter of the MNIST test set
 

@@ -27,9 +27,10 @@ def model_file(tmp_path_factory, small_mnist):
 
 
 @pytest.fixture
-def lab_window(window, model_file):
-    """The window with the 4-D model opened from its file."""
+def lab_window(window, model_file, encoded):
+    """The window with the 4-D model opened from its file, its scatter encoded."""
     assert window.commands.open_model(str(model_file))
+    encoded(window.session)
     return window
 
 
@@ -61,13 +62,14 @@ def test_explorer_panels_match_the_engine(qtbot, lab_window, tmp_path):
     check_class_list_searches_hides_and_isolates(lab_window)
 
 
-def test_collapsed_posterior_is_reported_plainly(window, tmp_path, small_mnist):
+def test_collapsed_posterior_is_reported_plainly(window, tmp_path, small_mnist, encoded):
     model = engine.VAE(engine.VAEConfig(hidden=(32,), latent_dim=3), seed=0)
     head = model.encoder[-1]                  # its weights and bias, zero: mu = logvar = 0, q(z|x) = p(z)
     start = sum(layer.n_params for layer in model.encoder[:-1])
     model.params[start:start + head.n_params] = 0.0
     engine.save_model(tmp_path / "collapsed.npz", model, None, small_mnist)
     assert window.commands.open_model(str(tmp_path / "collapsed.npz"))
+    encoded(window.session)
     panel = window.panels["health"]
     assert "0 of 3 active" in panel.active_label.text()
     assert "Posterior collapse" in panel.warning.text()
