@@ -46,6 +46,13 @@ class ElidedLabel(QElidingLabel):
         else:
             self.setToolTip(self._tip or full)
 
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        """The full text's size (QElidingLabel's is the elided text's: a label laid out by its hint
+        would stay as narrow as it was first elided to)."""
+        m = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance(self.text()) + m.left() + m.right() + 2 * self.margin() + 2
+        return QSize(width, super().sizeHint().height())
+
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(min(self.minimumWidth(), 10) or 10, super().minimumSizeHint().height())
 
