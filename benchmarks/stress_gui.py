@@ -46,7 +46,7 @@ def main() -> int:
     ap.add_argument("--busy", type=int, default=2, help="busy-loop processes competing for the cores (default 2)")
     ap.add_argument("--tests", default="tests/gui/**/test_*.py", help="test files (a glob, default the GUI tests)")
     args = ap.parse_args()
-    tests = sorted(str(Path(p).relative_to(ROOT)) for p in glob.glob(str(ROOT / args.tests)))
+    tests = sorted(str(Path(p).relative_to(ROOT)) for p in glob.glob(str(ROOT / args.tests), recursive=True))
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
     counts = {"ok": 0, "failed": 0, "crash": 0}
     try:
