@@ -48,20 +48,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_confirm:
         os.environ["LATENT_LAB_NO_CONFIRM"] = "1"
     win = MainWindow()
-    panel = win.panels["training"]
+    settings = win.session.run_settings         # the next run's settings (the Training panel follows them)
     if args.epochs:
-        panel.epochs_spin.setValue(args.epochs)
+        settings.set(epochs=args.epochs)
     if args.latent:
-        panel.latent_spin.setValue(args.latent)
+        settings.set(latent_dim=args.latent)
     if args.hidden:
-        panel.hidden_edit.setText(args.hidden)
+        settings.set(hidden=args.hidden)
     win.show()
 
     def after_data(*_) -> None:
         if args.model:
             win.commands.open_model(args.model)
         if args.train:
-            panel.start()
+            win.session.start()
 
     if args.data and args.data.lower() != "mnist":
         win.commands.folder_loaded.connect(after_data)     # once the folder is in, open / train on it

@@ -23,7 +23,7 @@ bounded by the number of threads and are reported and subtracted like the time-l
 The floor of the resident size still moves by a few MB from run to run with the blocks of a few
 MB that come and go (snapshots, decodes) and with when glibc last returned its free pages, so the
 soak also reports what malloc holds (glibc's mallinfo2: bytes handed out and not given back,
-vaegui.heap.allocated_bytes) the same way: a leak grows that too.
+vaegui.model.heap.allocated_bytes) the same way: a leak grows that too.
 
 While a run trains, the map explores a new copy of the model every second (5 MB for the MLP
 here); anything that keeps an old one holds that much more for as long as it does. So the soak
@@ -50,7 +50,7 @@ os.environ["LATENT_LAB_NO_CONFIRM"] = "1"
 import engine  # noqa: E402,F401  first: it sets OpenBLAS's thread behaviour before NumPy loads
 import numpy as np  # noqa: E402
 from gui_settings import use_temporary_settings  # noqa: E402
-from vaegui.heap import allocated_bytes  # noqa: E402
+from vaegui.model.heap import allocated_bytes  # noqa: E402
 from PyQt5.QtCore import QEventLoop, QPointF, Qt, QTimer  # noqa: E402
 from PyQt5.QtTest import QTest  # noqa: E402
 

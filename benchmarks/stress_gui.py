@@ -1,13 +1,13 @@
 """Stress run: the GUI test files again and again while busy loops compete for the cores.
 
-Each run is a fresh `python -m pytest tests/test_gui_*.py` (offscreen). A run that ends by a
+Each run is a fresh `python -m pytest tests/gui/**/test_*.py` (offscreen). A run that ends by a
 signal (segmentation fault, abort) or prints a fatal error is a crash; a run with failing tests
 is reported separately. The busy loops (`python -c 'while True: pass'`) are started first and
 killed by their PIDs at the end, whatever happens. The issue's bar: 0 crashes in 10 runs with
 two busy loops on this 2-core machine.
 
 Usage:
-    python benchmarks/stress_gui.py [--runs 10] [--busy 2] [--tests 'tests/test_gui_*.py']
+    python benchmarks/stress_gui.py [--runs 10] [--busy 2] [--tests 'tests/gui/**/test_*.py']
 """
 from __future__ import annotations
 
@@ -44,9 +44,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=10, help="pytest runs (default 10)")
     ap.add_argument("--busy", type=int, default=2, help="busy-loop processes competing for the cores (default 2)")
-    ap.add_argument("--tests", default="tests/test_gui_*.py", help="test files (a glob, default the GUI tests)")
+    ap.add_argument("--tests", default="tests/gui/**/test_*.py", help="test files (a glob, default the GUI tests)")
     args = ap.parse_args()
-    tests = sorted(str(Path(p).relative_to(ROOT)) for p in glob.glob(str(ROOT / args.tests)))
+    tests = sorted(str(Path(p).relative_to(ROOT)) for p in glob.glob(str(ROOT / args.tests), recursive=True))
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
     counts = {"ok": 0, "failed": 0, "crash": 0}
     try:

@@ -1,43 +1,42 @@
-"""Latent Lab's main window: it builds the docks, the menus and the status bar, and nothing else.
+"""Latent Lab's main window: it builds the shell (docks, status bar, size and settings) and
+nothing else.
 
-State lives in the session (session.py), file commands in commands.py, and each panel is a
-view of the session in its own file. A new panel is one file (a QWidget taking the session)
-plus one line in PANELS below.
+State lives in the session (model/), the File menu's work in commands/, the menus in
+actions.py, and each panel is a view of the session in its own file under panels/. A new panel
+is one file (a QWidget taking the session) plus one line in PANELS below.
 """
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pyqtgraph as pg
 from PyQt5.QtCore import QByteArray, QSettings, Qt
-from PyQt5.QtGui import QKeySequence, QPixmapCache
-from PyQt5.QtWidgets import (QAction, QApplication, QDockWidget, QMainWindow, QMessageBox, QPushButton,
-                             QSizePolicy, QTabBar, QWidget)
+from PyQt5.QtWidgets import QApplication, QDockWidget, QMainWindow, QPushButton, QSizePolicy, QTabBar, QWidget
 
-from .commands import FileCommands, describe_dataset, load_default_dataset
-from .dims_panel import LatentDimsPanel
-from .classes_panel import ClassesPanel
-from .draw_pad import DrawPadPanel
-from .elided_label import ElidedLabel
-from .gallery import GalleryPanel
-from .heap import fix_mmap_threshold
-from .health_panel import LatentHealthPanel
-from .image_panel import ImagePanel
-from .interpolation import InterpolationPanel
-from .loss_plots import LossPlots
-from .map_panel import MapPanel
-from .neighbours_panel import NeighboursPanel
-from .poke_panel import PokePanel
-from .sampling_panel import SamplingPanel
-from .session import Session
-from .timeline_panel import TimelinePanel
-from .training_panel import TrainingPanel
-from .traversal_panel import TraversalPanel
+from .actions import Actions
+from .app import APP_NAME, ORG_NAME, ensure_app
+from .commands import FileCommands
+from .model.describe import describe_dataset, load_default_dataset
+from .model.session import Session
+from .panels.classes import ClassesPanel
+from .panels.dims import LatentDimsPanel
+from .panels.draw_pad import DrawPadPanel
+from .panels.gallery import GalleryPanel
+from .panels.health import LatentHealthPanel
+from .panels.inspector import ImagePanel
+from .panels.interpolation import InterpolationPanel
+from .panels.loss_plots import LossPlots
+from .panels.map import MapPanel
+from .panels.neighbours import NeighboursPanel
+from .panels.poke import PokePanel
+from .panels.sampling import SamplingPanel
+from .panels.timeline import TimelinePanel
+from .panels.training import TrainingPanel
+from .panels.traversal import TraversalPanel
+from .widgets.labels import ElidedLabel
 
-APP_NAME = "Latent Lab"
-ORG_NAME = "LatentLab"
+__all__ = ["APP_NAME", "ORG_NAME", "MainWindow", "ensure_app"]
 
 L, R, B = Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea, Qt.BottomDockWidgetArea
 # (panel class, dock title, attribute and objectName stem, area[, the panel it shares tabs with]):
@@ -104,7 +103,8 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.BottomLeftCorner, L)
         self.setCorner(Qt.BottomRightCorner, R)
         self.panels["training"].open_folder_requested.connect(self.commands.open_folder)
-        self._build_actions()
+        self.actions = Actions(self)
+        self.recent_menu = self.actions.recent_menu
         self._build_status_bar()
         self._fit_to_screen(1600, 1000)
         self._default_state = None
@@ -153,73 +153,6 @@ class MainWindow(QMainWindow):
             self.restoreState(self._default_state)
         self._default_dock_sizes()
 
-    def _action(self, text: str, slot, shortcut=None, tip: str = "", name: str = "") -> QAction:
-        a = QAction(text, self)
-        if shortcut is not None:
-            a.setShortcut(QKeySequence(shortcut))
-        a.setToolTip(tip or text)
-        a.setStatusTip(tip or text)
-        if name:
-            a.setObjectName(name)
-        a.triggered.connect(slot)
-        self.addAction(a)
-        return a
-
-    def _build_actions(self) -> None:
-        c, s, tp = self.commands, self.session, self.panels["training"]
-        mb = self.menuBar()
-        f = mb.addMenu("&File")
-        f.setToolTipsVisible(True)
-        self.file_actions = [
-            self._action("&Open model…", lambda: c.open_model(), QKeySequence.Open,
-                         "Open a saved model (.npz or .safetensors)", "openModelAction"),
-            self._action("&Save model", lambda: c.save_model(), QKeySequence.Save,
-                         "Save the current model", "saveModelAction"),
-            self._action("Save model &as…", lambda: c.save_model(ask=True), "Ctrl+Shift+S",
-                         "Save the current model under a new name", "saveAsAction")]
-        for a in self.file_actions:
-            f.addAction(a)
-        f.addSeparator()
-        self.open_folder_action = self._action("Open &folder…", lambda: c.open_folder(), "Ctrl+Shift+O",
-                                               "Load a folder of your images as a data set", "openFolderAction")
-        f.addAction(self.open_folder_action)
-        self.recent_menu = f.addMenu("Recent folders")
-        self.recent_menu.setToolTipsVisible(True)
-        self.use_mnist_action = self._action("Use &MNIST", c.use_mnist, None,
-                                             "Switch back to the bundled MNIST", "useMnistAction")
-        f.addAction(self.use_mnist_action)
-        f.addSeparator()
-        for a in (self._action("Export view as PNG…", lambda: c.export_view(self.map_panel.view), None,
-                               "Save the latent map as shown as a PNG", "exportViewAction"),
-                  self._action("Export manifold as PNG…", lambda: c.export_manifold(self.map_panel.mosaic), None,
-                               "Save the decoded manifold mosaic at full resolution", "exportManifoldAction"),
-                  self._action("Export loss history as CSV…", lambda: c.export_history(), None,
-                               "Save the per-epoch losses as a CSV file", "exportCsvAction")):
-            f.addAction(a)
-        f.addSeparator()
-        f.addAction(self._action("&Quit", self.close, QKeySequence.Quit, "Close Latent Lab", "quitAction"))
-        t = mb.addMenu("&Training")
-        t.setToolTipsVisible(True)
-        t.addAction(self._action("&Start", tp.start, "Ctrl+Return", "Train a new model", "startAction"))
-        t.addAction(self._action("&Pause / Resume", tp.pause_button.click, "Ctrl+P",
-                                 "Pause or resume the current run", "pauseAction"))
-        t.addAction(self._action("S&top", s.stop, "Ctrl+.", "Stop the current run", "stopAction"))
-        v = mb.addMenu("&View")
-        v.setToolTipsVisible(True)
-        for dock in self.docks.values():
-            a = dock.toggleViewAction()
-            a.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
-            a.setStatusTip(a.toolTip())
-            v.addAction(a)
-        v.addSeparator()
-        v.addAction(self._action("Reset layout", self.reset_layout, None,
-                                 "Put every panel back where it started", "resetLayoutAction"))
-        h = mb.addMenu("&Help")
-        h.addAction(self._action("&About Latent Lab", self._about, None, "About this program", "aboutAction"))
-        c.recent_changed.connect(self._refresh_recent_menu)
-        s.training_changed.connect(self._on_training_changed)
-        self._refresh_recent_menu()
-
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
         self.status_label = ElidedLabel("", objectName="statusLabel")
@@ -262,26 +195,9 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"{name}{star} · {c.latent_dim}-D latent · hidden {','.join(map(str, c.hidden))}")
         self.setWindowTitle(f"{APP_NAME} — {name}{star}")
 
-    def _on_training_changed(self, state) -> None:
-        for a in (self.file_actions[0], self.open_folder_action, self.use_mnist_action, self.recent_menu.menuAction()):
-            a.setEnabled(not state.running)
-
-    def _refresh_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        rec = self.commands.recent_folders()
-        for p in rec:
-            a = self.recent_menu.addAction(p, lambda p=p: self.commands.open_folder(p))
-            a.setToolTip(f"Open {p} again")
-        self.recent_menu.setEnabled(bool(rec))
-
     def _show_skipped(self) -> None:
-        from .folder_dialog import SkippedDialog
+        from .commands.folder_dialog import SkippedDialog
         SkippedDialog(self.commands.last_skipped, self).exec_()
-
-    def _about(self) -> None:
-        QMessageBox.about(self, "About Latent Lab",
-                          "<b>Latent Lab</b><p>Train variational autoencoders (NumPy) and explore their "
-                          "latent space: manifold, posteriors, interpolation and a draw pad.</p>")
 
     # ------------------------------------------------------------------ size and settings
     def available_geometry(self):
@@ -344,23 +260,3 @@ class MainWindow(QMainWindow):
         objects and crashed the process. The window is closed for good at this point."""
         for view in self.findChildren(pg.GraphicsView):
             view.close()
-
-
-def ensure_app(argv: list[str] | None = None) -> QApplication:
-    """The QApplication (created once), with the names QSettings uses."""
-    app = QApplication.instance()
-    if app is None:
-        # The training thread's Python code holds the GIL between its NumPy calls; a waiting
-        # GUI thread gets it after the switch interval. 1 ms instead of CPython's 5 ms: with
-        # every lab panel on screen, in-app speed 92% of headless instead of 82% and the
-        # longest event-loop stall 23-59 ms instead of 40-65 ms (alternating runs).
-        sys.setswitchinterval(0.001)
-        app = QApplication(argv or [APP_NAME])
-    fix_mmap_threshold()              # freed arrays go back to the OS, not into the heaps (heap.py)
-    # Qt's style caches rendered widget parts up to 10 MB, filled over a long session's hovers and
-    # resizes; 1 MB holds what one window's widgets use (README, "A long session": the soak with
-    # and without this and loss_plots.MAX_BATCH_ROWS)
-    QPixmapCache.setCacheLimit(1024)
-    app.setOrganizationName(ORG_NAME)
-    app.setApplicationName(APP_NAME)
-    return app
