@@ -21,15 +21,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import numpy as np  # noqa: E402
 from bench_engine import gemm_peak  # noqa: E402  (imports the engine before NumPy)
+from threadpoolctl import threadpool_limits  # noqa: E402
+
 from engine import VAE, VAEConfig, load_mnist  # noqa: E402
 from engine.backprop import SplitPass, TrainingPass  # noqa: E402
 from engine.data.dataset import to_float  # noqa: E402
 from engine.layers import ConvTranspose2d, subpixel  # noqa: E402
 from engine.layers.im2col import scatter_planes  # noqa: E402
-
-import numpy as np  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
 
 
 def mean_seconds(fn, reps: int) -> float:

@@ -25,10 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # The engine first: it sets OpenBLAS's thread behaviour, which must happen before NumPy loads.
-from engine import EpochReport, Trainer, TrainConfig, VAE, VAEConfig, load_mnist, set_threads  # noqa: E402
-
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
+
+from engine import VAE, EpochReport, TrainConfig, Trainer, VAEConfig, load_mnist, set_threads  # noqa: E402
 
 
 def gemm_peak(sizes=(1024, 2048, 3072), seconds: float = 1.0) -> float:

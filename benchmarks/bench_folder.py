@@ -41,8 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from engine.data import load_mnist  # noqa: E402
-from engine.data import load_folder  # noqa: E402
+from engine.data import (
+    load_folder,  # noqa: E402
+    load_mnist,  # noqa: E402
+)
 
 SHARED = Path("/work/shared/data")
 SHARED_FOLDERS = [SHARED / "caltech101_silhouettes", SHARED / "frey_faces" / "images"]

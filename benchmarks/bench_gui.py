@@ -33,12 +33,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["LATENT_LAB_NO_CONFIRM"] = "1"
 
-import engine  # noqa: E402,F401  first: it sets OpenBLAS's thread behaviour before NumPy loads
 import numpy as np  # noqa: E402
 from gui_settings import use_temporary_settings  # noqa: E402
 from PyQt5.QtCore import QEventLoop, QPointF, Qt, QTimer  # noqa: E402
 from PyQt5.QtTest import QTest  # noqa: E402
 from PyQt5.QtWidgets import QApplication  # noqa: E402
+
+import engine  # noqa: E402,F401  first: it sets OpenBLAS's thread behaviour before NumPy loads
 
 
 def _ms(seconds: float) -> float:
@@ -106,7 +107,7 @@ def _app_run(win, epochs: int) -> tuple[float, list[float]]:
 
 def _headless_run(win, ds, epochs: int) -> float:
     """The same run as the CLI does it: build the model, pull the generator, nothing else."""
-    from engine import Trainer, VAE
+    from engine import VAE, Trainer
     vcfg = win.panels["training"].vae_config(ds.image_shape)
     tcfg = win.panels["training"].train_config()
     t0 = time.perf_counter()

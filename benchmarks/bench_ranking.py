@@ -156,6 +156,7 @@ def _timed(label: str, call, repeat: int = 1):
 def timing(n: int, iw: int = 32) -> None:
     """Each engine call the GUI makes, on a folder of n MNIST PNGs and a model of latent 8."""
     from PIL import Image
+
     from engine import load_folder, load_mnist
     from engine.atypical import rank_dataset
     from engine.codes_export import encode_dataset, map_coordinates, write_codes_csv

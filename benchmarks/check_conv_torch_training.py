@@ -32,8 +32,9 @@ SEEDS = 20
 
 
 def our_init() -> dict[str, tuple[float, float]]:
-    from engine import VAE, VAEConfig, save_model   # noqa: F401  (engine first: OpenBLAS settings)
     from check_conv_torch import torch_state
+
+    from engine import VAE, VAEConfig, save_model  # noqa: F401  (engine first: OpenBLAS settings)
     from engine.storage.layout import to_tensors
 
     stats: dict[str, list] = {}
@@ -90,8 +91,8 @@ def our_steps(folder: Path, steps: int) -> None:
 def torch_steps(folder: Path, steps: int) -> None:
     import torch
     import torch.nn.functional as F
-    from safetensors.numpy import load_file
     from check_conv_torch import torch_state
+    from safetensors.numpy import load_file
     from torch_reference_vae import DEFAULT_DATA_DIR, ConvVAE, load_mnist
 
     torch.set_num_threads(1)

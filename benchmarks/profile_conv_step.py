@@ -16,12 +16,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
 from engine import VAE, VAEConfig, load_mnist  # noqa: E402  (the engine first: OpenBLAS settings)
 from engine.backprop import TrainingPass  # noqa: E402
 from engine.data.dataset import to_float  # noqa: E402
-
-import numpy as np  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
 
 
 def main() -> None:

@@ -47,12 +47,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["LATENT_LAB_NO_CONFIRM"] = "1"
 
-import engine  # noqa: E402,F401  first: it sets OpenBLAS's thread behaviour before NumPy loads
 import numpy as np  # noqa: E402
 from gui_settings import use_temporary_settings  # noqa: E402
-from vaegui.model.heap import allocated_bytes  # noqa: E402
 from PyQt5.QtCore import QEventLoop, QPointF, Qt, QTimer  # noqa: E402
 from PyQt5.QtTest import QTest  # noqa: E402
+
+import engine  # noqa: E402,F401  first: it sets OpenBLAS's thread behaviour before NumPy loads
+from vaegui.model.heap import allocated_bytes  # noqa: E402
 
 MB = 1024 ** 2
 

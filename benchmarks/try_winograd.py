@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.layers.conv2d import Conv2d  # noqa: E402  (the engine first: OpenBLAS settings)
-
 import numpy as np  # noqa: E402
 from numpy.lib.stride_tricks import as_strided  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
+
+from engine.layers.conv2d import Conv2d  # noqa: E402  (the engine first: OpenBLAS settings)
 
 VARIANTS = {"F(3,2)": (3, [0, 1, -1]), "F(4,2)": (4, [0, 1, -1, 2]), "F(7,2)": (7, [0, 1, -1, 2, -2, 0.5, -0.5])}
 

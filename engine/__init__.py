@@ -14,16 +14,29 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "17")
 
 from .architecture import FAMILIES as ARCHITECTURES  # name -> architecture.Family: defaults, what channels mean
 from .config import TrainConfig, VAEConfig
-from .data import (Dataset, FolderLoad, FolderScan, LoadCancelled, TooFewImages, folder_name, load_dataset,
-                   load_dataset_with_report, load_folder, load_idx_dataset, load_idx_folder, load_mnist, read_idx,
-                   scan_folder, ScanCancelled)
+from .data import (
+                   Dataset,
+                   FolderLoad,
+                   FolderScan,
+                   LoadCancelled,
+                   ScanCancelled,
+                   TooFewImages,
+                   folder_name,
+                   load_dataset,
+                   load_dataset_with_report,
+                   load_folder,
+                   load_idx_dataset,
+                   load_idx_folder,
+                   load_mnist,
+                   read_idx,
+                   scan_folder,
+)
 from .errors import ConfigError, DataError, EngineError, ModelFileError, TrainingDiverged
 from .explore import Neighbours, PosteriorSamples, Samples, nearest_neighbours, posterior_samples, prior_samples
-from .latent_stats import LatentHealth, kl_per_dim, latent_health
 from .image_shape import ImageShape
+from .latent_stats import LatentHealth, kl_per_dim, latent_health
 from .manifold import interpolate, latent_plane, manifold_grid, plane_codes, posterior_ellipse, tile_images
-from .planes import (PCAPlane, SlicePlane, aggregate_extent, pca_plane, plane_grid_codes, plane_mosaic,
-                     projected_ellipse)
+from .planes import PCAPlane, SlicePlane, aggregate_extent, pca_plane, plane_grid_codes, plane_mosaic, projected_ellipse
 from .storage import ModelFile, load_model, save_model
 from .threads import set_threads
 from .timelapse import MapFrame, TimeLapse, make_map_frame, write_timelapse_gif
@@ -55,8 +68,16 @@ __all__ += ["RunHistory", "RunRecorder", "RunSummary", "EpochRecord", "RatePoint
 # Issue 26: the user's own images through the model (docs/your-images.md)
 from .atypical import SCORES, DatasetRanking, ImageScores, rank_dataset, score_images, write_ranking_csv  # noqa: E402
 from .codes_export import DataCodes, WorkCancelled, encode_dataset, map_coordinates, write_codes_csv  # noqa: E402
-from .directions import (Direction, DirectionSet, EditStrip, build_direction, class_groups, edit_codes, edit_strip,  # noqa: E402
-                         orthogonalise)
+from .directions import (  # noqa: E402
+                   Direction,
+                   DirectionSet,
+                   EditStrip,
+                   build_direction,
+                   class_groups,
+                   edit_codes,
+                   edit_strip,
+                   orthogonalise,
+)
 from .embedding import NeighbourhoodMap, neighbourhood_map  # noqa: E402
 from .mislabels import Mislabels, find_mislabels  # noqa: E402
 from .thinning import ThumbnailLayout  # noqa: E402

@@ -155,7 +155,7 @@ class DatasetRanking:
         """The chosen score of every row (not reordered)."""
         return self.scores.score(self.score)
 
-    def reorder(self, score: str) -> "DatasetRanking":
+    def reorder(self, score: str) -> DatasetRanking:
         """The same scores ranked by another one (no recomputation)."""
         return DatasetRanking(self.scores, score, self.scores.order(score), self.paths, self.labels,
                               self.class_names, self.split, self.index)

@@ -25,8 +25,8 @@ Shapes: z (n, L) codes; ab (n, 2) map points.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -20,7 +20,7 @@ class ImageShape(NamedTuple):
     channels: int = 1
 
     @classmethod
-    def of(cls, value: "ImageShape | tuple[int, ...] | list[int]") -> "ImageShape":
+    def of(cls, value: ImageShape | tuple[int, ...] | list[int]) -> ImageShape:
         """An ImageShape from (height, width) (grey, as files written before colour record it)
         or (height, width, channels); ConfigError for anything else."""
         if isinstance(value, cls):

@@ -9,8 +9,8 @@ list is sorted by agreement, then by how few neighbours share the image's own la
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

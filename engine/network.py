@@ -5,7 +5,7 @@ workspace (buffers preallocated per batch size), which also keep what backward n
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -41,7 +41,7 @@ class ThumbnailLayout:
     rank: np.ndarray
 
     @classmethod
-    def of(cls, points: np.ndarray, seed: int = 0, priority: np.ndarray | None = None) -> "ThumbnailLayout":
+    def of(cls, points: np.ndarray, seed: int = 0, priority: np.ndarray | None = None) -> ThumbnailLayout:
         """A layout of points (n, 2); priority (n,) orders them (higher first), else a seeded shuffle."""
         points = np.asarray(points, np.float64)
         if points.ndim != 2 or points.shape[1] != 2:

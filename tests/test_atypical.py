@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks.bench_ranking import planted_outliers
-from benchmarks.bench_ranking import train_model
+from benchmarks.bench_ranking import planted_outliers, train_model
 from engine import ImageShape, load_folder, load_mnist
 from engine.atypical import ImageScores, compressed_nats, rank_dataset, robust_z, score_images, write_ranking_csv
 from engine.codes_export import WorkCancelled

@@ -10,15 +10,14 @@ import zlib
 import numpy as np
 import pytest
 from PIL import Image
+from test_engine_cli import engine
+from test_engine_gradients import check
 
-from engine import (ImageShape, TrainConfig, Trainer, VAE, VAEConfig, load_folder, load_model, save_model,
-                    tile_images)
+from engine import VAE, ImageShape, TrainConfig, Trainer, VAEConfig, load_folder, load_model, save_model, tile_images
 from engine.data import Dataset
 from engine.data.dataset import images_to_float, to_float
 from engine.data.splits import split_indices
 from engine.errors import ConfigError
-from test_engine_cli import engine
-from test_engine_gradients import check
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 

@@ -3,9 +3,9 @@ import json
 
 import numpy as np
 import pytest
-
-from engine import ConfigError, Dataset, TrainConfig, Trainer, VAE, VAEConfig, load_model, save_model
 from test_engine_cli import engine
+
+from engine import VAE, ConfigError, Dataset, TrainConfig, Trainer, VAEConfig, load_model, save_model
 
 
 def test_image_sides_must_divide_by_the_strides():

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import Trainer, TrainConfig, VAE, VAEConfig, save_model
-from engine import cli, constants
-from engine.data import ScanCancelled, load as load_mod, recorded_source_problem
+from engine import VAE, TrainConfig, Trainer, VAEConfig, cli, constants, save_model
+from engine.data import ScanCancelled, recorded_source_problem
 from engine.data import folder as folder_mod
+from engine.data import load as load_mod
 from engine.data import scan as scan_mod
 from engine.data.folder import load_folder
 from engine.data.scan import scan_folder

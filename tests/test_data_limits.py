@@ -8,8 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from engine import ConfigError, DataError, TrainConfig, Trainer, VAE, VAEConfig
-from engine import limits
+from engine import VAE, ConfigError, DataError, TrainConfig, Trainer, VAEConfig, limits
 from engine.data import Dataset, load_dataset_with_report, load_idx_folder
 from engine.data.folder import load_folder
 

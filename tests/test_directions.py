@@ -8,8 +8,18 @@ import pytest
 from benchmarks.bench_ranking import train_model
 from engine import load_mnist, load_model, save_model
 from engine.codes_export import encode_dataset
-from engine.directions import (Direction, DirectionSet, aggregate_spread, build_direction, class_groups,
-                               edit_codes, edit_strip, logistic_normal, mean_difference, orthogonalise)
+from engine.directions import (
+    Direction,
+    DirectionSet,
+    aggregate_spread,
+    build_direction,
+    class_groups,
+    edit_codes,
+    edit_strip,
+    logistic_normal,
+    mean_difference,
+    orthogonalise,
+)
 from engine.errors import ConfigError, ModelFileError
 
 

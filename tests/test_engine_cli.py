@@ -72,7 +72,7 @@ def test_errors_are_one_line_without_traceback(tmp_path):
 
 
 def test_a_model_finds_its_folder_again_with_the_options_it_was_loaded_with(tmp_path):
-    from engine import Trainer, TrainConfig, VAE, VAEConfig, load_folder, save_model
+    from engine import VAE, TrainConfig, Trainer, VAEConfig, load_folder, save_model
 
     rng = np.random.default_rng(0)
     for label in ("a", "b"):

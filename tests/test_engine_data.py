@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from engine import ConfigError, DataError, Trainer, TrainConfig, VAE, VAEConfig, load_mnist, read_idx
+from engine import VAE, ConfigError, DataError, TrainConfig, Trainer, VAEConfig, load_mnist, read_idx
 from engine.data import MNIST_DIR, Dataset, load_idx_folder
 
 

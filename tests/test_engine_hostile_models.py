@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import ModelFileError, TrainConfig, Trainer, VAE, VAEConfig, load_model, save_model
+from engine import VAE, ModelFileError, TrainConfig, Trainer, VAEConfig, load_model, save_model
 from engine.data import Dataset
 from engine.storage import atomic
 

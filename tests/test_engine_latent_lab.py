@@ -1,12 +1,29 @@
 """The explorer's numbers, each checked against the maths computed directly: KL per dimension,
 active units, the PCA plane, traversals, nearest neighbours and prior / posterior samples."""
-import numpy as np
-import pytest
 from statistics import NormalDist
 
-from engine import (ConfigError, PCAPlane, SlicePlane, VAE, VAEConfig, kl_per_dim, latent_health,
-                    nearest_neighbours, pca_plane, plane_grid_codes, plane_mosaic, posterior_samples,
-                    posterior_values, prior_samples, prior_values, tile_images, traverse)
+import numpy as np
+import pytest
+
+from engine import (
+    VAE,
+    ConfigError,
+    PCAPlane,
+    SlicePlane,
+    VAEConfig,
+    kl_per_dim,
+    latent_health,
+    nearest_neighbours,
+    pca_plane,
+    plane_grid_codes,
+    plane_mosaic,
+    posterior_samples,
+    posterior_values,
+    prior_samples,
+    prior_values,
+    tile_images,
+    traverse,
+)
 from engine.losses import kl_divergence
 from engine.manifold import plane_codes
 

@@ -1,7 +1,8 @@
 """Latent pictures: mosaics keep images whole and in order; planes put high y at the top."""
+from statistics import NormalDist
+
 import numpy as np
 import pytest
-from statistics import NormalDist
 
 from engine import VAE, VAEConfig, interpolate, latent_plane, manifold_grid, plane_codes, tile_images
 

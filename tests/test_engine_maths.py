@@ -4,8 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from engine import VAE, VAEConfig
-from engine import losses
+from engine import VAE, VAEConfig, losses
 
 
 def test_kl_matches_closed_form_per_dimension():

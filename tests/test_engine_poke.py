@@ -2,8 +2,18 @@
 import numpy as np
 import pytest
 
-from engine import (BatchReport, ConfigError, EpochReport, SettingChange, TrainConfig, Trainer, VAE, VAEConfig,
-                    load_model, save_model)
+from engine import (
+    VAE,
+    BatchReport,
+    ConfigError,
+    EpochReport,
+    SettingChange,
+    TrainConfig,
+    Trainer,
+    VAEConfig,
+    load_model,
+    save_model,
+)
 from engine.data import Dataset
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import safetensors.numpy
 
-from engine import ModelFileError, TrainConfig, Trainer, VAE, VAEConfig, load_model, save_model
+from engine import VAE, ModelFileError, TrainConfig, Trainer, VAEConfig, load_model, save_model
 from engine.data import Dataset
 from engine.storage import layout
 from engine.storage.model_file import SavedState, build_meta

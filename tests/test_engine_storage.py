@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from engine import (ModelFileError, Trainer, TrainConfig, VAE, VAEConfig, load_model, save_model)
-from engine import storage
+from engine import VAE, ModelFileError, TrainConfig, Trainer, VAEConfig, load_model, save_model, storage
 from engine.data import Dataset
 
 

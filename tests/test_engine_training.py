@@ -4,8 +4,18 @@ import functools
 import numpy as np
 import pytest
 
-from engine import (BatchReport, EpochReport, Trainer, TrainConfig, TrainingDiverged, VAE, VAEConfig,
-                    load_mnist, load_model, save_model)
+from engine import (
+    VAE,
+    BatchReport,
+    EpochReport,
+    TrainConfig,
+    Trainer,
+    TrainingDiverged,
+    VAEConfig,
+    load_mnist,
+    load_model,
+    save_model,
+)
 from engine.optim import FLUSH_EVERY, Adam
 
 
@@ -183,7 +193,7 @@ def test_the_optimizer_adds_a_split_batchs_unsummed_gradients_as_it_updates(name
 
 def test_a_stop_mid_epoch_is_recorded_and_a_later_run_keeps_the_record(small_data_for_partials):
     """Issue 7, cases 6 and 9: what a stopped epoch trained is on record, in the file too."""
-    from engine import TrainConfig, Trainer, VAE, VAEConfig, load_model, save_model
+    from engine import VAE, TrainConfig, Trainer, VAEConfig, load_model, save_model
     data, tmp = small_data_for_partials
     trainer = Trainer(VAE(VAEConfig(hidden=(8,))), data, TrainConfig(epochs=3, batch_size=10))
     for r in trainer.run():                     # 10 batches an epoch: stop after 16
@@ -209,6 +219,7 @@ import pytest  # noqa: E402
 @pytest.fixture
 def small_data_for_partials(tmp_path):
     import numpy as np
+
     from engine import Dataset
     rng = np.random.default_rng(0)
     x = rng.random((120, 784), dtype=np.float32)

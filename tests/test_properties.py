@@ -3,13 +3,14 @@ import os
 from pathlib import Path
 
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.extra.numpy import arrays
 
 from engine import losses
-from engine.parallel import split_ranges
 from engine.data.splits import split_indices
+from engine.parallel import split_ranges
 
 # Tests write only under pytest's temporary folders, but hypothesis writes to ./.hypothesis: its
 # example database (off here) and, while the tests are being collected (before any fixture

@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from PyQt5.QtCore import QTimer
+
     from vaegui import MainWindow, ensure_app
 
     app = ensure_app(sys.argv[:1])

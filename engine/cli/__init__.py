@@ -11,8 +11,21 @@ import sys
 
 from ..errors import EngineError
 from ..text import printable
-from . import (decode, edit, encode, evaluate, export_codes, export_data, export_model, mislabels, rank, runs, sample,
-               sweep, train)
+from . import (
+    decode,
+    edit,
+    encode,
+    evaluate,
+    export_codes,
+    export_data,
+    export_model,
+    mislabels,
+    rank,
+    runs,
+    sample,
+    sweep,
+    train,
+)
 from .common import PROG, CliError, Parser, Terminated, image_size_arg, os_error_message, stop_cleanly_on_sigterm
 
 COMMANDS = (train, evaluate, sample, export_data,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.assemble import auto_invert
 from ..data.dataset import to_float
 from ..data.decode import decode_chunk
-from ..data.assemble import auto_invert
 from ..data.folder import parse_colour
 from ..data.scan import scan_folder
 from ..limits import check_memory

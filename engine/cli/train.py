@@ -192,7 +192,7 @@ def _save_after_divergence(path: Path, trainer: Trainer) -> None:
           f"the failure) to {printable(path)}{note}", file=sys.stderr)
 
 
-def _end_line(bar: "_ProgressBar | None") -> None:
+def _end_line(bar: _ProgressBar | None) -> None:
     """End the progress bar's line, so what follows starts on its own line."""
     if bar is not None and bar.drawn:
         sys.stderr.write("\n")

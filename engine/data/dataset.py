@@ -101,7 +101,7 @@ class Dataset:
         """Test images `rows` as float32 in [0, 1], (n, H*W*C) (or (H*W*C,) for one int)."""
         return to_float(self.x_test[rows])
 
-    def subset(self, n_train: int, n_test: int) -> "Dataset":
+    def subset(self, n_train: int, n_test: int) -> Dataset:
         """The first n_train / n_test images: quick experiments and tests."""
         cut = lambda a, n: None if a is None else a[:n]  # noqa: E731
         return Dataset(self.name, self.x_train[:n_train], cut(self.y_train, n_train),

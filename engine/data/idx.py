@@ -8,9 +8,9 @@ from typing import BinaryIO
 import numpy as np
 
 from ..errors import DataError
+from ..limits import check_image_shape, check_labels, check_memory, dataset_bytes
 from .arrays import STORED_BYTES_PER_VALUE, to_8bit
 from .dataset import Dataset, images_to_rows
-from ..limits import check_image_shape, check_labels, check_memory, dataset_bytes
 
 # IDX type codes -> big-endian numpy dtypes (the IDX spec by LeCun et al.).
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}

@@ -15,19 +15,18 @@ import functools
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
 
-from .arrays import ArrayFile, image_geometry
-from .idx import find_idx_files, idx_header
 from ..errors import DataError, EngineError
 from ..text import printable
-from .scan_limits import (MAX_SCAN_DEPTH, MAX_SCAN_ENTRIES, PROGRESS_SECONDS, ScanLimitReached, ScanLimits,
-                          ScanProgress)
+from .arrays import ArrayFile, image_geometry
+from .idx import find_idx_files, idx_header
+from .scan_limits import MAX_SCAN_DEPTH, MAX_SCAN_ENTRIES, PROGRESS_SECONDS, ScanLimitReached, ScanLimits, ScanProgress
 
 ARRAY_EXTENSIONS = (".npy", ".npz")
 MIN_SUGGESTED_SIDE = 4         # smaller images are suggested scaled up to this (the GUI's least) ...

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import TrainConfig
-from ..directions import DirectionSet
 from ..data import Dataset
 from ..data.folder import load_folder
+from ..directions import DirectionSet
 from ..training import EpochReport, PartialEpoch, SettingChange, Trainer
 from ..vae import VAE
 from .schema import FORMAT, VERSION

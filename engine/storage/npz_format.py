@@ -46,7 +46,7 @@ class NpzReader:
             self._zip.close()
             raise
 
-    def __enter__(self) -> "NpzReader":
+    def __enter__(self) -> NpzReader:
         return self
 
     def __exit__(self, *exc) -> None:

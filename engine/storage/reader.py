@@ -18,9 +18,9 @@ from ..errors import ModelFileError
 from ..vae import VAE, param_count
 from . import npz_format, safetensors_format, torch_examples
 from .atomic import remove_leftovers
-from .probe import check_forward
 from .layout import check_memory, check_shapes, from_tensors, optimizer_shapes, tensor_shapes
 from .model_file import ModelFile
+from .probe import check_forward
 from .schema import ModelMeta, parse_json, validate
 
 OPENS = ("Latent Lab opens its own .npz and .safetensors models and pytorch/examples VAEs "

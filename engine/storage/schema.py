@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..config import OPTIMIZERS, TrainConfig, VAEConfig
+from ..directions import DirectionSet
 from ..errors import ConfigError, ModelFileError
 from ..training import EpochReport, PartialEpoch, SettingChange
-from ..directions import DirectionSet
 from .directions_meta import directions_from_meta
 
 FORMAT = "latent-lab-model"

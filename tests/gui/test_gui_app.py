@@ -57,6 +57,7 @@ def test_the_app_maps_large_arrays_of_its_own_so_freeing_them_returns_the_memory
 def test_allocated_bytes_counts_what_malloc_holds():
     """The soak (benchmarks/soak_memory.py) tells a leak from resident-size noise by it."""
     import numpy as np
+
     from vaegui.model.heap import allocated_bytes
     before = allocated_bytes()
     if before is None:
@@ -70,6 +71,7 @@ def test_allocated_bytes_counts_what_malloc_holds():
 def test_the_app_bounds_qts_pixmap_cache(qapp):
     """Qt's default 10 MB of cached style pixmaps filled over a long session (the soak)."""
     from PyQt5.QtGui import QPixmapCache
+
     from vaegui import ensure_app
     QPixmapCache.setCacheLimit(10240)
     ensure_app()
@@ -107,6 +109,7 @@ def test_close_asks_about_an_unsaved_model(qtbot, window, monkeypatch):
 
 def test_save_when_closing_mid_run_writes_the_model_and_quits(qtbot, window, monkeypatch, tmp_path):
     from PyQt5.QtWidgets import QFileDialog
+
     from engine import load_model
     s = window.session
     window.commands.confirm = True
@@ -125,6 +128,7 @@ def test_save_when_closing_mid_run_writes_the_model_and_quits(qtbot, window, mon
 
 def test_geometry_and_recent_folders_are_remembered(qtbot, window, tmp_path, small_mnist, monkeypatch):
     from PyQt5.QtCore import QRect
+
     from vaegui import MainWindow
     # a screen the remembered size fits (offscreen Qt's own is 800x600, and a window never
     # opens larger than its screen)
@@ -151,6 +155,7 @@ def test_latent_size_one_trains_and_explores(qtbot, window, train):
 
 def test_folder_dialog_suggests_the_scanned_size(qtbot, tmp_path):
     from PIL import Image
+
     from vaegui.commands.folder_dialog import FolderOptionsDialog
     for i in range(4):
         Image.fromarray(np.zeros((24, 18), np.uint8)).save(tmp_path / f"{i}.png")

@@ -157,6 +157,7 @@ def test_10_at_1280x720_the_controls_stay_in_view_and_long_text_elides(qtbot, wi
 
 def test_10_a_first_start_on_a_1280x720_screen_opens_within_it(qtbot, small_mnist, monkeypatch, settled):
     from PyQt5.QtCore import QRect, QSettings
+
     from vaegui import MainWindow
     from vaegui.app import APP_NAME, ORG_NAME
     settings = QSettings(ORG_NAME, APP_NAME)

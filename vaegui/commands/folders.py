@@ -23,7 +23,7 @@ MAX_RECENT = 10
 class FolderLoad(QObject):
     """One folder load in the session's pool, with a progress dialog polled at 10 Hz."""
 
-    def __init__(self, folders: "FolderCommands", path: str, image_size, invert, test_fraction: float,
+    def __init__(self, folders: FolderCommands, path: str, image_size, invert, test_fraction: float,
                  color: str = "auto", background=None) -> None:
         super().__init__(folders)
         from engine import load_folder

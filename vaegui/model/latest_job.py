@@ -17,7 +17,7 @@ dialog's own QThreadPool) and supersedes what came before:
 from __future__ import annotations
 
 import weakref
-from typing import Callable
+from collections.abc import Callable
 
 from PyQt5.QtCore import QObject, QThreadPool, pyqtSignal
 

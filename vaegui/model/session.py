@@ -22,7 +22,7 @@ a test joins what runs.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PyQt5.QtCore import QObject, pyqtSignal
 

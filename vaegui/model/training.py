@@ -9,8 +9,8 @@ paused (a signal, between two batches: no waiting on the GUI thread), and the ru
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from PyQt5.QtCore import QObject, pyqtSignal
 

@@ -10,8 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QLabel, QPushButton, QScrollArea,
-                             QSlider, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 from superqt.utils import signals_blocked
 
 HOLD_CHOICES = (("zero", "zero"), ("input", "last dropped image"))

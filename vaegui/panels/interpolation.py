@@ -3,11 +3,10 @@ see the decoded path between their latent codes. A view of the session's path.""
 from __future__ import annotations
 
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
-
 from superqt.utils import signals_blocked
 
-from ..widgets.labels import ElidedLabel
 from ..widgets.images import ImageWidget
+from ..widgets.labels import ElidedLabel
 
 NO_PATH = "Pick two map points or two gallery images"
 

@@ -14,12 +14,12 @@ import weakref
 
 import numpy as np
 from PyQt5.QtCore import QSize, Qt
-from PyQt5.QtWidgets import QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QSpinBox, QVBoxLayout, QWidget
 from PyQt5.QtGui import QIcon
+from PyQt5.QtWidgets import QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QSpinBox, QVBoxLayout, QWidget
 from superqt.utils import qdebounced
 
-from ..widgets.images import as_image, to_pixmap
 from ..model.latest_job import LatestJob
+from ..widgets.images import as_image, to_pixmap
 
 THUMB = 56
 DEBOUNCE_MS = 100       # a click or a marker drag searches once it settles, off the click's path

@@ -7,8 +7,7 @@ the model file keeps the record, and the list here shows it.
 """
 from __future__ import annotations
 
-from PyQt5.QtWidgets import (QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout,
-                             QWidget)
+from PyQt5.QtWidgets import QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
 
 
 class PokePanel(QWidget):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
-
 from superqt.utils import signals_blocked
 
 from ..widgets.palette import distinct_colours

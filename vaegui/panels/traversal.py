@@ -9,8 +9,17 @@ from __future__ import annotations
 import numpy as np
 from PyQt5.QtCore import QRectF, QSaveFile, QSize, Qt
 from PyQt5.QtGui import QColor, QImage, QPainter
-from PyQt5.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
-                             QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 from superqt.utils import qdebounced
 
 from ..widgets.images import to_qimage

@@ -110,6 +110,7 @@ def test_folder_without_readable_images_lists_why_and_keeps_the_data(qtbot, wind
 
 def test_cancel_keeps_the_previous_data(qtbot, window, tmp_path, monkeypatch):
     import threading
+
     import engine
     before = window.session.dataset
     folder = make_folder(tmp_path / "shapes", n_per_class=5)
@@ -137,7 +138,7 @@ def test_skipped_files_dialog_lists_each_file_and_why(qtbot):
 
 
 def test_a_model_brings_back_the_folder_it_was_trained_on(qtbot, window, tmp_path, encoded):
-    from engine import Trainer, TrainConfig, VAE, VAEConfig, load_folder, save_model
+    from engine import VAE, TrainConfig, Trainer, VAEConfig, load_folder, save_model
     s = window.session
     folder = make_folder(tmp_path / "shapes")
     data = load_folder(folder, image_size=(12, 15), test_fraction=0.25).dataset
@@ -179,7 +180,8 @@ def test_a_failed_data_switch_leaves_no_model_waiting(qtbot, window, tmp_path):
 
 def test_save_suggests_the_name_of_the_data_the_model_was_trained_on(qtbot, window, monkeypatch):
     from PyQt5.QtWidgets import QFileDialog
-    from engine import Trainer, TrainConfig, VAE, VAEConfig
+
+    from engine import VAE, TrainConfig, Trainer, VAEConfig
     s = window.session
     faces = s.dataset.subset(100, 20)
     faces.name = "frey_faces/images"             # a folder-derived name: its slash is no path here

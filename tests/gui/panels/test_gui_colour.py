@@ -17,7 +17,7 @@ def levels(values: np.ndarray) -> np.ndarray:
 def colour_window(window, tmp_path):
     """The window on a small colour data set (stored uint8) with an untrained colour model opened
     from a file."""
-    from engine import Dataset, VAE, VAEConfig, save_model
+    from engine import VAE, Dataset, VAEConfig, save_model
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (40, int(np.prod(SHAPE))), dtype=np.uint8)
     data = Dataset("swatches", x[:30], None, x[30:], None, SHAPE)

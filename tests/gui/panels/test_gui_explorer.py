@@ -5,8 +5,17 @@ import numpy as np
 import pytest
 from PyQt5.QtCore import QEvent, QMimeData, QPointF, Qt
 from PyQt5.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent
-from PyQt5.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox,
-                             QFormLayout, QLineEdit, QListWidget, QMenu)
+from PyQt5.QtWidgets import (
+    QAbstractButton,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QFormLayout,
+    QLineEdit,
+    QListWidget,
+    QMenu,
+)
 
 from vaegui.widgets.latent_view import MIME_TEST_INDEX
 
@@ -263,7 +272,7 @@ def test_opened_history_fits_the_loss_plot(qtbot, model_window):
 
 
 def test_open_model_with_other_image_size_offers_a_switch(qtbot, window, tmp_path, small_mnist, encoded):
-    from engine import Dataset, VAE, VAEConfig, save_model
+    from engine import VAE, Dataset, VAEConfig, save_model
     s = window.session
     small = Dataset("tiny", small_mnist.x_train[:, :100], None, small_mnist.x_test[:, :100], None, (10, 10))
     s.add_dataset("tiny", small, None)

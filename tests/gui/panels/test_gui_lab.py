@@ -10,8 +10,8 @@ from PIL import Image
 from PyQt5.QtCore import Qt
 
 import engine
-from vaegui.model.training_run import encode_snapshot
 from vaegui.model.datasets import scatter_subset
+from vaegui.model.training_run import encode_snapshot
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,8 @@
 """Training through the real worker: live plots, snapshots, pause/resume, stop, close, save mid-run."""
 import numpy as np
+import pyqtgraph as pg
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QApplication, QProgressBar, QPushButton, QSpinBox
-
-import pyqtgraph as pg
 
 
 def _run(click, win, train):
@@ -146,6 +145,7 @@ def test_save_right_after_pause_waits_for_the_batch(qtbot, window, tmp_path, cli
 
 def test_ctrl_s_mid_run_saves_and_training_goes_on(qtbot, window, tmp_path, monkeypatch, click):
     from PyQt5.QtWidgets import QFileDialog
+
     from engine import load_model
     s = window.session
     path = tmp_path / "mid_run.npz"
@@ -166,6 +166,7 @@ def test_ctrl_s_mid_run_saves_and_training_goes_on(qtbot, window, tmp_path, monk
 
 def test_slow_loss_redraws_happen_less_often_within_bounds(qtbot, window, monkeypatch):
     import time
+
     from vaegui.panels import loss_plots
     plots = window.panels["loss"]
     real = plots.draw_batches
@@ -186,7 +187,9 @@ def test_slow_loss_redraws_happen_less_often_within_bounds(qtbot, window, monkey
 
 def test_slow_loss_paints_count_in_the_redraw_budget(qtbot, window, monkeypatch):
     import time
+
     import pyqtgraph as pg
+
     from vaegui.panels import loss_plots
     plots = window.panels["loss"]
     real = pg.GraphicsView.paintEvent
@@ -243,6 +246,7 @@ def test_a_conv_model_trains_streams_saves_and_reopens(qtbot, window, train, tmp
 
 def test_starting_a_new_model_encodes_its_scatter_in_the_worker(qtbot, window, train, monkeypatch):
     import threading
+
     import engine
     threads = []
     real = engine.VAE.encode
