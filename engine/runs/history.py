@@ -46,15 +46,7 @@ class RunHistory:
         except sqlite3.Error as exc:
             raise HistoryError(f"cannot open the run history {self.path}: {exc}") from None
         try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            if not self._migrated:
-                refuse_newer(conn, str(self.path))    # before WAL mode, which rewrites the header
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")    # WAL + NORMAL: a killed process loses nothing
-            conn.execute("PRAGMA foreign_keys = ON")
-            if not self._migrated:
-                migrate(conn, str(self.path))
-                self._migrated = True
+            self._set_up(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise HistoryError(f"{self.path} is not a readable run history ({exc})") from None
@@ -63,6 +55,30 @@ class RunHistory:
             raise
         conn.row_factory = sqlite3.Row
         return conn
+
+    def _set_up(self, conn: sqlite3.Connection) -> None:
+        """WAL mode and the schema, retried while another process holds the lock: switching a new
+        database to WAL can answer "database is locked" at once, without waiting on busy_timeout
+        (seen with three writer processes creating the history together on a busy machine)."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                if not self._migrated:
+                    refuse_newer(conn, str(self.path))    # before WAL mode, which rewrites the header
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")    # WAL + NORMAL: a killed process loses nothing
+                conn.execute("PRAGMA foreign_keys = ON")
+                if not self._migrated:
+                    migrate(conn, str(self.path))
+                    self._migrated = True
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                if conn.in_transaction:
+                    conn.rollback()
+                time.sleep(0.05)
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection | None]:
