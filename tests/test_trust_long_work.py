@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -73,13 +73,10 @@ def test_class4_the_cli_refuses_a_folder_over_max_files_naming_the_flag(tmp_path
 
 def test_class4_the_progress_line_is_drawn_while_loading_takes_long(monkeypatch):
     monkeypatch.setattr(cli_progress, "FIRST_SECONDS", 0.0)
-    stream = io.StringIO()
+    stream = SignallingStream("1,234 files and folders seen, 1,000 images")
     with cli_progress.LoadProgress("faces\n", stream) as progress:
         progress.scanning(1234, 1000)
-        for _ in range(500):                    # until the ticker thread has drawn it
-            if "1,234 files and folders seen, 1,000 images" in stream.getvalue():
-                break
-            time.sleep(0.01)
+        assert stream.written.wait(10), "the ticker thread never drew the line"
         progress.decoding(10, 1000)
     text = stream.getvalue()
     assert "\rscanning faces\\n: 1,234 files and folders seen, 1,000 images" in text
@@ -96,24 +93,43 @@ def test_class4_the_cli_passes_scan_and_decode_progress_to_the_loader(tmp_path, 
     def loader(spec, **options):
         seen.update(options)
         options["scan_progress"](7, 5)
-        time.sleep(0.3)                        # a load long enough for the line to be drawn
+        assert stderr.written.wait(10), "the progress line was never drawn"   # a load as long as that
         return real(spec, **options)
+    stderr = SignallingStream("scanning")
+    monkeypatch.setattr(sys, "stderr", stderr)
     monkeypatch.setattr(cli_common, "load_dataset_with_report", loader)
     assert main(["export-data", str(root), str(tmp_path / "out.npz"), "--max-depth", "3"]) == 0
     assert seen["scan_limits"] == ScanLimits(cli_common.MAX_SCAN_ENTRIES, 3)
-    assert "scanning" in capsys.readouterr().err
+    assert "scanning" in stderr.getvalue()
     report = load_folder(root, cache_dir=tmp_path / "c2", workers=1, progress=lambda d, t: seen.setdefault("d", d),
                          scan_progress=lambda s, i: seen.setdefault("s", (s, i)))
     assert seen["s"] == (12, 10) and report.loaded == 10
 
 
+class SignallingStream(io.StringIO):
+    """A text stream whose `written` event is set once what was written contains `text`."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text, self.written = text, threading.Event()
+
+    def write(self, s: str) -> int:
+        n = super().write(s)
+        if self.text in self.getvalue():
+            self.written.set()
+        return n
+
+
 SLOW_DECODER = '''
+import sys
 import time
+DECODING = 'slow decoder: a chunk started'
 from engine.data import decode
 _real = decode.decode_chunk
 
 
 def decode_chunk(*args):
+    print(DECODING, file=sys.stderr, flush=True)   # the test signals once a worker is at work
     time.sleep(0.3)          # each chunk takes a while, so the pool is busy when the signal comes
     return _real(*args)
 '''
@@ -144,14 +160,14 @@ def test_class4_a_signal_stops_the_worker_pool_cleanly(tmp_path, signum, group, 
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(RUN_EXPORT), str(root), str(tmp_path / "o.npz")],
                             env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        for _ in range(600):                     # until multiprocessing is up (its pymp-* folder exists)
-            if list(private_tmp.glob("pymp-*")) or proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        time.sleep(0.5)                          # the workers are decoding
+        before = []                              # stderr up to the first worker's "a chunk started"
+        while not before or "slow decoder: a chunk started" not in before[-1]:
+            line = proc.stderr.readline()
+            assert line, "the load ended before a worker decoded: " + "".join(before)
+            before.append(line)
         assert proc.poll() is None, "the load ended before the signal"
         os.killpg(proc.pid, signum) if group else proc.send_signal(signum)
-        err = proc.communicate(timeout=60)[1]    # returns once no process holds stderr: no orphans
+        err = "".join(before) + proc.communicate(timeout=60)[1]   # returns once no process holds stderr: no orphans
     finally:
         try:                                     # whatever is left of the session this test started
             os.killpg(proc.pid, signal.SIGKILL)

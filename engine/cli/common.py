@@ -5,6 +5,7 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from ..data import Dataset, ScanLimitReached, ScanLimits, load_dataset_with_report, recorded_source_problem
 from ..data.folder import MAX_SIDE
@@ -46,6 +47,16 @@ def os_error_message(exc: OSError) -> str:
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:   # one line, not argparse's usage block
         raise CliError(f"{message} (see {self.prog} --help)")
+
+
+def add_model_argument(parser: argparse.ArgumentParser) -> None:
+    """The positional model file every command that reads one takes."""
+    parser.add_argument("model", type=Path, help="model file (.npz or .safetensors)")
+
+
+def add_data_argument(parser: argparse.ArgumentParser) -> None:
+    """--data for a command that reads a model's data set (data_for's `spec`)."""
+    parser.add_argument("--data", default=None, help="data set (default: the one the model was trained on, if loadable)")
 
 
 def image_size_arg(text: str) -> tuple[int, int]:

@@ -16,7 +16,7 @@ import numpy as np
 from ..limits import check_memory
 from ..storage import load_model
 from ..storage.atomic import write_atomically
-from .common import CliError
+from .common import CliError, add_model_argument
 
 NAME = "decode"
 CHUNK = 1024
@@ -24,7 +24,7 @@ CHUNK = 1024
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser(NAME, help="decode latent codes (.npy, or encode's .npz) to images (.npy)")
-    d.add_argument("model", type=Path, help="model file (.npz or .safetensors)")
+    add_model_argument(d)
     d.add_argument("--codes", type=Path, required=True, help="(n, L) codes: a .npy, or an .npz from encode")
     d.add_argument("--key", default=None, help="the array of an .npz to decode (default: mu, or its only array)")
     d.add_argument("--out", type=Path, required=True, help="the .npy file of images to write")

@@ -19,14 +19,14 @@ from ..directions import MAX_RANGE, MAX_STEPS, METHODS, Direction, build_directi
 from ..manifold import tile_images
 from ..storage import ModelFile, load_model, save_model
 from . import checks as check
-from .common import CliError, data_for
+from .common import CliError, add_data_argument, add_model_argument, data_for
 
 NAME = "edit"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser(NAME, help="move an image along an attribute direction and write the strip of decodes")
-    e.add_argument("model", type=Path, help="model file (.npz or .safetensors)")
+    add_model_argument(e)
     e.add_argument("image", help="an image file, or train:N / test:N for an image of the data set")
     e.add_argument("--from", dest="from_class", default=None, help="the class the direction starts from (or 'rest')")
     e.add_argument("--to", dest="to_class", default=None, help="the class it goes towards (or 'rest')")
@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--steps", type=check.integer(1, MAX_STEPS), default=7, help="images in the strip (default 7)")
     e.add_argument("--range", dest="span", type=check.positive_number(0.0, MAX_RANGE), default=3.0,
                    help="move from -R to +R spreads of the data along the direction (default 3)")
-    e.add_argument("--data", default=None, help="data set (default: the one the model was trained on, if loadable)")
+    add_data_argument(e)
     e.add_argument("--save", default=None, metavar="NAME", help="also save the direction in the model file under NAME")
     e.add_argument("--out", type=Path, default=Path("strip.png"), help="image to write (default strip.png)")
 

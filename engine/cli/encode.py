@@ -22,7 +22,7 @@ from ..storage import load_model
 from ..storage.atomic import write_atomically
 from ..threads import set_threads
 from . import checks as check
-from .common import CliError, data_for
+from .common import CliError, add_model_argument, data_for
 
 NAME = "encode"
 CHUNK = 1024          # images encoded (and, for a folder, decoded from files) at a time
@@ -30,7 +30,7 @@ CHUNK = 1024          # images encoded (and, for a folder, decoded from files) a
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser(NAME, help="encode a data set's images to their posterior mu and logvar (.npz)")
-    e.add_argument("model", type=Path, help="model file (.npz or .safetensors)")
+    add_model_argument(e)
     e.add_argument("--data", default=None, help="'mnist', a folder of images / IDX files / .npy arrays "
                    "(default: the model's own data set)")
     e.add_argument("--out", type=Path, required=True, help="the .npz file to write")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 
@@ -12,15 +11,15 @@ from ..text import printable
 from ..threads import set_threads
 from ..training import EVAL_CHUNK, elbo_terms
 from . import checks as check
-from .common import CliError, add_scan_arguments, data_for, scan_limits
+from .common import CliError, add_data_argument, add_model_argument, add_scan_arguments, data_for, scan_limits
 
 NAME = "evaluate"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser(NAME, help="test-set ELBO and importance-weighted log-likelihood of a model")
-    e.add_argument("model", type=Path, help="model file (.npz or .safetensors)")
-    e.add_argument("--data", default=None, help="data set (default: the one the model was trained on, if loadable)")
+    add_model_argument(e)
+    add_data_argument(e)
     e.add_argument("--iw", type=check.integer(1, 10000), default=100, help="importance samples K for the log p(x) estimate (default 100)")
     e.add_argument("--seed", type=check.integer(0, check.MAX_SEED), default=0, help="random seed (default 0)")
     e.add_argument("--threads", type=check.threads, default=None, help="threads for the matrix products (default: one per core)")

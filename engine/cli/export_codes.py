@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..codes_export import encode_dataset, map_coordinates, write_codes_csv
 from ..storage import load_model
-from .common import CliError, data_for
+from .common import CliError, add_data_argument, add_model_argument, data_for
 
 NAME = "export-codes"
 PROJECTIONS = ("auto", "slice", "pca", "neighbourhood")
@@ -15,8 +15,8 @@ PROJECTIONS = ("auto", "slice", "pca", "neighbourhood")
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     x = sub.add_parser(NAME, help="write every image's codes (mean, log-variance, map x/y, label, path) as CSV")
-    x.add_argument("model", type=Path, help="model file (.npz or .safetensors)")
-    x.add_argument("--data", default=None, help="data set (default: the one the model was trained on, if loadable)")
+    add_model_argument(x)
+    add_data_argument(x)
     x.add_argument("--projection", choices=PROJECTIONS, default="auto",
                    help="the map's x and y: slice (z0, z1), pca, neighbourhood, or auto: slice for a 2-D "
                         "latent space, else pca (default auto)")

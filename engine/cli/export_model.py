@@ -6,13 +6,14 @@ import sys
 from pathlib import Path
 
 from ..storage import load_model
+from .common import add_model_argument
 
 NAME = "export-model"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser(NAME, help="write a model as ONNX: encoder.onnx and decoder.onnx")
-    e.add_argument("model", type=Path, help="model file (.npz or .safetensors)")
+    add_model_argument(e)
     e.add_argument("--onnx", type=Path, required=True, metavar="DIR",
                    help="folder to write encoder.onnx and decoder.onnx into (made if missing)")
 

@@ -4,21 +4,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from ..codes_export import encode_dataset
 from ..mislabels import DEFAULT_K, MAX_K, find_mislabels
 from ..storage import load_model
 from . import checks as check
-from .common import CliError, data_for
+from .common import CliError, add_data_argument, add_model_argument, data_for
 
 NAME = "mislabels"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     m = sub.add_parser(NAME, help="list likely mislabelled images: their latent neighbours mostly carry another label")
-    m.add_argument("model", type=Path, help="model file (.npz or .safetensors)")
-    m.add_argument("--data", default=None, help="data set (default: the one the model was trained on, if loadable)")
+    add_model_argument(m)
+    add_data_argument(m)
     m.add_argument("--k", type=check.integer(1, MAX_K), default=DEFAULT_K,
                    help=f"neighbours that vote (default {DEFAULT_K})")
     m.add_argument("--min-agreement", type=check.positive_number(0.0, 1.0), default=0.5,

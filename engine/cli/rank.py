@@ -4,21 +4,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from ..atypical import DEFAULT_IW, MAX_IW, SCORES, rank_dataset
 from ..storage import load_model
 from ..threads import set_threads
 from . import checks as check
-from .common import CliError, data_for
+from .common import CliError, add_data_argument, add_model_argument, data_for
 
 NAME = "rank"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser(NAME, help="rank every image of a data set by how atypical the model finds it")
-    r.add_argument("model", type=Path, help="model file (.npz or .safetensors)")
-    r.add_argument("--data", default=None, help="data set (default: the one the model was trained on, if loadable)")
+    add_model_argument(r)
+    add_data_argument(r)
     r.add_argument("--score", choices=SCORES, default="atypical",
                    help="atypical (too complex or too simple, the default), nll (importance-weighted -log p(x)), "
                         "complexity (nll minus the PNG length), recon (reconstruction error)")

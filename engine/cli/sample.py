@@ -11,7 +11,7 @@ from ..manifold import manifold_grid
 from ..storage import load_model
 from ..text import printable
 from . import checks as check
-from .common import CliError
+from .common import CliError, add_model_argument
 
 NAME = "sample"
 MAX_GRID = 200          # images per side: 200 x 28 pixels is already 5600 pixels wide
@@ -19,7 +19,7 @@ MAX_GRID = 200          # images per side: 200 x 28 pixels is already 5600 pixel
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser(NAME, help="write the latent manifold (or prior samples) as an image grid")
-    s.add_argument("model", type=Path, help="model file (.npz or .safetensors)")
+    add_model_argument(s)
     s.add_argument("--grid", type=check.integer(1, MAX_GRID), default=20, help="images per side (default 20)")
     s.add_argument("--out", type=Path, default=Path("grid.png"),
                    help="image to write: .png, .jpg, .bmp, .tif, .webp or .gif (default grid.png)")
