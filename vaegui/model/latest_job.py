@@ -98,13 +98,19 @@ class LatestJob(QObject):
             return False
         return True
 
+    def _wanted(self, number: int) -> bool:
+        """A result is delivered only for the newest request, and never once the session's pool
+        is closed: a job joined by the closing window may still have its signal queued, and the
+        panels it would reach have taken their plots apart."""
+        return number == self._latest and not getattr(self._pool, "closed", False)
+
     def _on_returned(self, result: tuple) -> None:
         number, value = result
-        if number == self._latest:
+        if self._wanted(number):
             self.done.emit(value)
 
     def _on_errored(self, number: int, exc: Exception) -> None:
-        if number == self._latest:
+        if self._wanted(number):
             self.failed.emit(exc)
 
     def _on_finished(self, number: int) -> None:
